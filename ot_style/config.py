@@ -1,0 +1,74 @@
+"""Every default of the package, in one place.
+
+The library (:func:`ot_style.stylize`), the command line and the widgets all read their defaults from
+:class:`StyleConfig`; nothing else defines a default value. ``OT_STYLE_FAST=1`` in the environment
+selects :data:`FAST`, the small-and-quick variant the test suite and the notebooks' fast mode use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+
+__all__ = ["StyleConfig", "DEFAULT", "FAST", "fast_mode", "default_config", "STYLE_LOSSES",
+           "OPTIMIZERS", "CONTENT_LOSSES"]
+
+STYLE_LOSSES = ("w2", "gram", "moments", "sliced", "strotss")
+OPTIMIZERS = ("lbfgs", "adam")
+CONTENT_LOSSES = (None, "features", "self_similarity")
+
+# The seed program matches moments at the first ReLU of every block.
+DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    """Defaults for a style transfer; see each field's comment for why it has its value."""
+
+    # Eq. 3 of the paper: squared Gaussian W2 summed over layers.
+    loss: str = "w2"
+    layers: tuple[str, ...] = DEFAULT_STYLE_LAYERS
+    # None means equal weights.
+    layer_weights: tuple[float, ...] | None = None
+    # The paper needs no content loss: starting from the subject, the optimiser moves it minimally.
+    content_loss: str | None = None
+    content_layer: str = "relu4_2"
+    content_weight: float = 1.0
+    # L-BFGS as in the seed's scipy_optimizer; Adam is the alternative.
+    optimizer: str = "lbfgs"
+    steps: int = 100
+    learning_rate: float = 0.02
+    # Long side of the output image in pixels.
+    size: int = 256
+    # Coarse-to-fine long sides; the last one must equal ``size``.
+    scales: tuple[int, ...] = (128, 256)
+    init: str = "content"
+    weights: str = "auto"
+    pooling: str = "max"
+    seed: int = 0
+    preserve_colour: bool = False
+    # How many sampled locations STROTSS compares per step.
+    strotss_samples: int = 1024
+    sliced_projections: int = 64
+    # The callback receives an iterate every step; live previews ask for the image every this many.
+    preview_every: int = 5
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def replace(self, **changes) -> "StyleConfig":
+        """A copy with ``changes`` applied."""
+        return replace(self, **changes)
+
+
+DEFAULT = StyleConfig()
+# Fast mode: small images and few steps so notebooks and tests run in seconds on a laptop CPU.
+FAST = DEFAULT.replace(size=64, scales=(64,), steps=10, strotss_samples=256, sliced_projections=16)
+
+
+def fast_mode() -> bool:
+    """True when ``OT_STYLE_FAST`` is set to a true value (``1``, ``true``, ``yes``)."""
+    return os.environ.get("OT_STYLE_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_config() -> StyleConfig:
+    """:data:`FAST` in fast mode, :data:`DEFAULT` otherwise."""
+    return FAST if fast_mode() else DEFAULT

@@ -1,0 +1,28 @@
+"""Interactive widgets for the notebooks (ipywidgets and matplotlib are imported only here).
+
+Each notebook cell builds its UI with one call. The logic behind every control is a plain function or
+a small class in the submodules, so tests drive it without a browser (as iminuit does):
+
+- :mod:`ot_style.widgets.theory`: notebooks 01-03 (Gram blindness, Gaussian W2, EMD cost).
+- :mod:`ot_style.widgets.playground`: notebooks 04-05 (live style transfer, layer exploration).
+- :mod:`ot_style.widgets.colour`: notebook 06 (colour transfer, mixing, masks).
+"""
+
+import importlib
+
+_SUBMODULES = ("theory", "playground", "colour")
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    for sub in _SUBMODULES:
+        try:
+            module = importlib.import_module(f".{sub}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{__name__}.{sub}":
+                continue
+            raise
+        if name in getattr(module, "__all__", ()):
+            return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
