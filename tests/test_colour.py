@@ -50,8 +50,9 @@ def test_gaussian_transfer_agrees_with_pot_linear_map():
     content, style = smooth_image(5), two_blob_image(6)
     xs = content.reshape(-1, 3).astype(np.float64)
     xt = style.reshape(-1, 3).astype(np.float64)
-    # POT estimates the covariances with the biased (1/n) estimator, as feature_moments does.
-    A, b = ot.gaussian.empirical_bures_wasserstein_mapping(xs, xt, reg=0.0, bias=True)
+    # POT's empirical mapping uses the biased (1/n) covariance; eq. 1 (and feature_moments) divides by
+    # n - 1, so hand POT the unbiased moments and let it build the map from them.
+    A, b = ot.gaussian.bures_wasserstein_mapping(xs.mean(0), xt.mean(0), np.cov(xs.T), np.cov(xt.T))
     expected = xs @ A + b
     np.testing.assert_allclose(transfer_gaussian(content, style).reshape(-1, 3), expected, atol=2e-5)
 
