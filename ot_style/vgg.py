@@ -1,0 +1,175 @@
+"""VGG19 feature extractor in TensorFlow: pixels -> named activations, differentiable wrt the pixels.
+
+The network is built by walking the layer table (:data:`VGG19_LAYERS`, shared with the TF-free
+:mod:`ot_style.layer_table`) into a name -> tensor dict, as anishathalye/neural-style does, and stops at
+the deepest layer that was asked for. Weights come from :mod:`ot_style.weights`. Notebook 04
+(``notebooks/04_playground.ipynb``) uses it and shows which weights were loaded.
+
+Speed: kernels are ``tf.constant`` float32 tensors in NHWC layout, so a gradient with respect to the
+image computes only the data gradients (``Conv2DBackpropInput``), never kernel gradients. The caller
+wraps the call in ``tf.function`` (eager execution runs at about half the speed); inside a graph
+TensorFlow's oneDNN remapper fuses ``conv2d + bias_add + relu``. ``benchmarks/vgg_iteration.py`` measures
+it against the machine's matmul peak.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layer_table import LAYER_INFO, VGG19_LAYERS, check_layers, layer_info, spatial_size
+from .weights import (NetworkWeights, WeightsChoice, download_imagenet_weights, load_weights,
+                      resolve_weights)
+
+__all__ = ["VGG19_LAYERS", "FeatureExtractor", "resolve_weights", "WeightsChoice",
+           "download_imagenet_weights", "configure_threads", "conv_flops"]
+
+_POOLING = ("max", "avg")
+
+
+def configure_threads(intra_op: int | None = None, inter_op: int | None = None) -> None:
+    """Set TensorFlow's CPU thread pools; call it before TensorFlow runs its first operation.
+
+    Nothing in the package calls this (no global configuration at import). Benchmarks and the engine may:
+    on a small CPU, ``intra_op`` = number of physical cores and ``inter_op=1`` keeps the two pools from
+    competing for the same cores (VGG's convolutions form a chain, so inter-op parallelism has little to
+    overlap anyway).
+
+    Parameters
+    ----------
+    intra_op, inter_op : int or None
+        Threads used inside one operation / to run independent operations; None leaves TF's default.
+    """
+    import tensorflow as tf
+
+    if intra_op is not None:
+        tf.config.threading.set_intra_op_parallelism_threads(int(intra_op))
+    if inter_op is not None:
+        tf.config.threading.set_inter_op_parallelism_threads(int(inter_op))
+
+
+def conv_flops(height: int, width: int, layer: str) -> int:
+    """Floating-point operations of VGG19's convolutions from the image up to ``layer`` (forward pass).
+
+    .. math:: \\sum_{\\text{conv } \\ell} 2 \\, H_\\ell W_\\ell \\, C^{in}_\\ell C^{out}_\\ell \\cdot 9
+
+    (a multiply and an add per kernel tap). Bias, ReLU and pooling are not counted.
+    """
+    deepest = VGG19_LAYERS.index(check_layers((layer,))[0])
+    total, c_in = 0, 3
+    for row in LAYER_INFO[: deepest + 1]:
+        if row.kind == "conv":
+            h, w = spatial_size(height, width, row.name)
+            total += 2 * h * w * c_in * row.channels * 9
+            c_in = row.channels
+    return total
+
+
+class FeatureExtractor:
+    """VGG19 activations of a batch of images at named layers.
+
+    .. math:: x \\mapsto \\{\\ell: \\phi_\\ell(x)\\}, \\quad
+              \\phi_\\ell \\in \\mathbb R^{b \\times h_\\ell \\times w_\\ell \\times c_\\ell}
+
+    Parameters
+    ----------
+    layers : str or sequence of str
+        Names from :data:`VGG19_LAYERS` (``convB_I`` is pre-ReLU, ``reluB_I`` post-ReLU, ``poolB``).
+    weights : str, os.PathLike or WeightsChoice
+        ``"auto"`` (default), ``"imagenet"``, ``"random"`` or a ``.h5`` / ``.mat`` path;
+        see :mod:`ot_style.weights`.
+    pooling : {"max", "avg"}
+        2x2 stride-2 ``VALID`` pooling; ``"avg"`` is Gatys et al.'s choice for synthesis.
+    seed : int
+        Seed of random weights.
+    verify_checksum : bool
+        Check the MD5 of a file with a published name (see :func:`ot_style.weights.load_weights`).
+
+    Attributes
+    ----------
+    layers : tuple of str
+    weights_source : str
+        Human-readable source of the weights (shown by the CLI and the widgets).
+    is_random : bool
+    min_image_size : int
+        Smallest image side giving at least 1x1 activations at the deepest requested layer.
+
+    Examples
+    --------
+    >>> ex = FeatureExtractor(["relu1_1", "relu2_1"], weights="random")   # doctest: +SKIP
+    >>> feats = tf.function(ex)(images)                                    # doctest: +SKIP
+    """
+
+    def __init__(self, layers, *, weights="auto", pooling: str = "max", seed: int = 0,
+                 verify_checksum: bool = True):
+        import tensorflow as tf
+
+        self.layers = check_layers(layers)
+        if pooling not in _POOLING:
+            raise ValueError(f"pooling must be 'max' or 'avg', not {pooling!r}.")
+        self.pooling = pooling
+        deepest = max(VGG19_LAYERS.index(name) for name in self.layers)
+        self._plan = VGG19_LAYERS[: deepest + 1]
+        self.min_image_size = 2 ** layer_info(self._plan[-1]).pools_before
+        convs = [name for name in self._plan if name.startswith("conv")]
+        choice = resolve_weights(weights)
+        net: NetworkWeights = load_weights(choice, upto=convs[-1], seed=seed, verify_checksum=verify_checksum)
+        self.weights_source = net.description
+        self.is_random = choice.is_random
+        self.channel_order = net.channel_order
+        self._kernels = {name: tf.constant(net.kernels[name]) for name in convs}
+        self._biases = {name: tf.constant(net.biases[name]) for name in convs}
+        self._mean = tf.constant(np.asarray(net.mean, np.float32).reshape(1, 1, 1, 3))
+        self._wanted = frozenset(self.layers)
+
+    def __repr__(self) -> str:
+        return (f"FeatureExtractor(layers={self.layers!r}, pooling={self.pooling!r}, "
+                f"weights_source={self.weights_source!r})")
+
+    def preprocess(self, images):
+        """Map float images in [0, 1], RGB, to the network's input (0-255, channel order, mean removed)."""
+        import tensorflow as tf
+
+        x = tf.convert_to_tensor(images, dtype=tf.float32) * 255.0
+        if self.channel_order == "BGR":
+            x = tf.reverse(x, axis=[-1])
+        return x - self._mean
+
+    def _check_input(self, images):
+        shape = images.shape
+        if shape.rank != 4 or (shape[-1] is not None and shape[-1] != 3):
+            raise ValueError(f"images must have shape (batch, height, width, 3), got {tuple(shape)}.")
+        for side in (shape[1], shape[2]):
+            if side is not None and side < self.min_image_size:
+                raise ValueError(f"Image of {shape[1]}x{shape[2]} pixels is too small for layer "
+                                 f"{self._plan[-1]}: it needs at least {self.min_image_size} pixels per side.")
+
+    def __call__(self, images) -> dict:
+        """Activations at :attr:`layers`.
+
+        Parameters
+        ----------
+        images : tf.Tensor or ndarray, shape (b, h, w, 3), float32 in [0, 1], RGB
+
+        Returns
+        -------
+        dict of str to tf.Tensor, shape (b, h_l, w_l, c_l)
+        """
+        import tensorflow as tf
+
+        images = tf.convert_to_tensor(images, dtype=tf.float32)
+        self._check_input(images)
+        x = self.preprocess(images)
+        out = {}
+        for name in self._plan:
+            kind = name[:4]
+            if kind == "conv":
+                x = tf.nn.bias_add(tf.nn.conv2d(x, self._kernels[name], 1, "SAME"), self._biases[name])
+            elif kind == "relu":
+                x = tf.nn.relu(x)
+            elif self.pooling == "max":
+                x = tf.nn.max_pool2d(x, 2, 2, "VALID")
+            else:
+                x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
+            if name in self._wanted:
+                out[name] = x
+        return out
