@@ -1,0 +1,225 @@
+"""What each loss cares about (notebook 05) and what each layer sees (notebook 07): plain functions
+behind the widgets of :mod:`ot_style.widgets.playground`, tested without a browser.
+
+:func:`compare_losses` runs the same content and style through every style loss with the same budget
+and measures every result under every loss's NumPy reference (so one reads, e.g., the Gaussian W2
+left in the Gram-optimised image). :func:`gram_twin` builds the Gram-blindness case of notebook 01 at
+the feature level, and :func:`layer_textures` synthesises a texture from one layer at a time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+from ..config import STYLE_LOSSES, StyleConfig, default_config
+
+__all__ = ["LossComparison", "compare_losses", "feature_measures", "gram_twin", "layer_textures",
+           "receptive_field", "LayerTexture", "MEASURES"]
+
+#: The measures every result is scored under, all on VGG features against the style's features,
+#: summed over the style layers (NumPy references from :mod:`ot_style.gaussian`, :mod:`ot_style.emd`).
+MEASURES = ("gaussian W2^2", "Gram (Gatys)", "moments", "sliced W2")
+
+
+def _samples(tensor) -> np.ndarray:
+    array = np.asarray(tensor, dtype=np.float64)
+    return array.reshape(-1, array.shape[-1])
+
+
+def feature_measures(x: np.ndarray, y: np.ndarray, *, n_projections: int = 64, seed: int = 0) -> dict:
+    """Every measure between two feature clouds ``x`` (n, c) and ``y`` (m, c) at one layer.
+
+    .. math::
+
+        W_2^2 = \\|\\mu_x-\\mu_y\\|^2 + \\operatorname{tr}(C_x + C_y - 2(C_x^{1/2} C_y C_x^{1/2})^{1/2}),
+        \\quad \\text{moments} = \\|\\mu_x-\\mu_y\\|^2 + \\|C_x - C_y\\|_F^2,
+        \\quad \\text{Gram} = \\|G_x - G_y\\|_F^2 .
+    """
+    from ..emd import sliced_w2
+    from ..gaussian import gaussian_w2
+    from ..moments import feature_moments, gram_matrix
+
+    mx, my = feature_moments(x), feature_moments(y)
+    gram = float(np.sum((gram_matrix(x) - gram_matrix(y)) ** 2))
+    return {
+        "gaussian W2^2": float(gaussian_w2(mx.mean, mx.cov, my.mean, my.cov, squared=True)),
+        "Gram (Gatys)": gram,
+        "moments": float(np.sum((mx.mean - my.mean) ** 2) + np.sum((mx.cov - my.cov) ** 2)),
+        "sliced W2": float(sliced_w2(x, y, n_projections=n_projections, seed=seed)),
+    }
+
+
+def gram_twin(features, *, seed: int = 0) -> np.ndarray:
+    """A feature cloud with exactly the Gram matrix of ``features`` (n, c) but another distribution.
+
+    Half of the feature vectors, chosen at random, change sign. Each vector enters the Gram matrix
+    only through :math:`x x^\\top = (-x)(-x)^\\top`, so :math:`G` is unchanged, while the mean moves
+    towards 0 and the covariance grows by about :math:`\\mu\\mu^\\top`: the Gaussian W2 sees it, the
+    Gram loss cannot (notebook 01's counterexample, now on real VGG features; notebook 05).
+    """
+    x = _samples(features)
+    flip = np.random.default_rng(seed).permutation(x.shape[0]) < x.shape[0] // 2
+    return np.where(flip[:, None], -x, x)
+
+
+@dataclass
+class LossComparison:
+    """Every loss's result on the same content and style with the same budget (notebook 05).
+
+    Attributes
+    ----------
+    images : dict of str to ndarray (h, w, 3)
+        The best image of each loss (and ``"start"``: the content, resized, before any step).
+    seconds : dict of str to float
+        Wall time of each run.
+    measures : dict of str to dict of str to float
+        ``measures[image][measure]``: the image's features against the style's, under each of
+        :data:`MEASURES`, summed over the layers.
+    config : StyleConfig
+        The shared settings.
+    weights_source : str
+    """
+
+    images: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+    measures: dict = field(default_factory=dict)
+    config: StyleConfig | None = None
+    weights_source: str = ""
+
+    def table_html(self) -> str:
+        """The measures as an HTML table (rows: images, columns: measures; the best in bold)."""
+        names = list(self.measures)
+        best = {m: min(names, key=lambda n: self.measures[n][m]) for m in MEASURES}
+        head = "".join(f"<th>{m}</th>" for m in MEASURES)
+        rows = []
+        for name in names:
+            cells = "".join(
+                f"<td>{'<b>' if best[m] == name else ''}{self.measures[name][m]:.4g}"
+                f"{'</b>' if best[m] == name else ''}</td>" for m in MEASURES)
+            secs = f"{self.seconds[name]:.1f} s" if name in self.seconds else "-"
+            rows.append(f"<tr><th>{name}</th><td>{secs}</td>{cells}</tr>")
+        return (f"<table class='ot-style-measures'><tr><th>image</th><th>time</th>{head}</tr>"
+                + "".join(rows) + "</table>")
+
+
+def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig | None = None,
+                   weights: str | None = None, steps: int | None = None, size: int | None = None,
+                   n_projections: int = 64) -> LossComparison:
+    """Stylise ``content`` with ``style`` under every loss in ``losses``, with the same budget.
+
+    Each result (and the unchanged content, ``"start"``) is then measured under every one of
+    :data:`MEASURES` on the style layers' features, with the NumPy references, so the table shows
+    what each loss cares about (notebook 05).
+    """
+    from ..synthesis import stylize
+    from ..vgg import FeatureExtractor
+    from .runner import load_source
+
+    base = config if config is not None else default_config()
+    changes = {k: v for k, v in (("weights", weights), ("steps", steps)) if v is not None}
+    if size is not None:
+        changes.update(size=int(size), scales=(int(size),))
+    base = base.replace(**changes)
+    unknown = [name for name in losses if name not in STYLE_LOSSES]
+    if unknown:
+        raise ValueError(f"Unknown loss {unknown[0]!r}; choose from {', '.join(STYLE_LOSSES)}.")
+    content, style = load_source(content), load_source(style)
+    out = LossComparison(config=base)
+    for name in losses:
+        start = time.perf_counter()
+        result = stylize(content, style, loss=name, config=base)
+        out.seconds[name] = time.perf_counter() - start
+        out.images[name] = result.image
+        out.weights_source = result.weights_source
+    h, w = next(iter(out.images.values())).shape[:2]
+    out.images = {"start": _resize(content, h, w), **out.images}
+    extractor = FeatureExtractor(base.layers, weights=base.weights, pooling=base.pooling, seed=base.seed)
+    style_feats = _features(extractor, _resize(style, *_fit(style, base.size)))
+    for name, image in out.images.items():
+        feats = _features(extractor, image)
+        totals = dict.fromkeys(MEASURES, 0.0)
+        for layer in base.layers:
+            per_layer = feature_measures(feats[layer], style_feats[layer],
+                                         n_projections=n_projections, seed=base.seed)
+            for measure, value in per_layer.items():
+                totals[measure] += value
+        out.measures[name] = totals
+    return out
+
+
+class LayerTexture(NamedTuple):
+    """A texture synthesised from one layer: the image, the seconds it took, its total loss per step."""
+
+    image: np.ndarray
+    seconds: float
+    losses: list
+
+
+def layer_textures(style, layers, *, config: StyleConfig | None = None, weights: str | None = None,
+                   steps: int | None = None, size: int | None = None) -> dict:
+    """Texture synthesis (no content) from one layer at a time: ``{layer: LayerTexture}``.
+
+    A deeper layer sees a larger patch of the picture (its receptive field grows with every
+    convolution and pooling), so its texture keeps larger structures (notebook 07).
+    """
+    from ..synthesis import stylize
+    from .runner import load_source
+
+    base = config if config is not None else default_config()
+    changes = {k: v for k, v in (("weights", weights), ("steps", steps)) if v is not None}
+    if size is not None:
+        changes.update(size=int(size), scales=(int(size),))
+    base = base.replace(**changes)
+    style = load_source(style)
+    out = {}
+    for layer in layers:
+        start = time.perf_counter()
+        result = stylize(None, style, layers=(layer,), layer_weights=(1.0,), config=base)
+        out[layer] = LayerTexture(result.image, time.perf_counter() - start,
+                                  list(result.history["total"]))
+    return out
+
+
+def receptive_field(layer: str) -> int:
+    """Side in pixels of the input patch one activation of ``layer`` depends on.
+
+    Every 3x3 convolution widens the patch by 2 steps of the current stride, every 2x2 pooling by 1
+    step and doubles the stride: ``relu1_1`` sees 3 px, ``relu3_1`` 24 px, ``relu5_1`` 156 px.
+    """
+    from ..layer_table import LAYER_INFO, layer_info
+
+    layer_info(layer)  # ValueError naming the valid layers
+    field_side, stride = 1, 1
+    for row in LAYER_INFO:
+        if row.kind == "conv":
+            field_side += 2 * stride
+        elif row.kind == "pool":
+            field_side += stride
+            stride *= 2
+        if row.name == layer:
+            return field_side
+    raise AssertionError("unreachable: layer_info accepted the name")
+
+
+def _fit(image, long_side: int) -> tuple[int, int]:
+    h, w = image.shape[:2]
+    scale = long_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+def _resize(image, h: int, w: int) -> np.ndarray:
+    from PIL import Image
+
+    pil = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
+    return np.asarray(pil.resize((w, h), Image.LANCZOS), dtype=np.float32) / 255.0
+
+
+def _features(extractor, image) -> dict:
+    import tensorflow as tf
+
+    feats = extractor(tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None]))
+    return {name: _samples(value.numpy()[0]) for name, value in feats.items()}

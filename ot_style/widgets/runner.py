@@ -1,0 +1,300 @@
+"""The playground's model: settings, a background run, live state; no widgets (notebook 04).
+
+:class:`Playground` is plain Python, so tests drive it without a browser (as iminuit's widget tests
+do): set attributes, call :meth:`Playground.run`, check :attr:`Playground.result` and
+:attr:`Playground.history`. :func:`ot_style.widgets.playground.playground` binds widgets to it.
+
+How a run keeps the notebook responsive
+---------------------------------------
+L-BFGS holds the Python thread it runs on for the whole optimisation. If it ran in the cell, the
+kernel could not read the next message from the browser, so the Stop button would be dead until the
+end. Instead :meth:`Playground.run` starts :func:`ot_style.stylize` in a ``threading.Thread`` and
+returns at once; the cell finishes, and the kernel's main thread goes back to its event loop, where it
+handles button clicks and slider moves as usual. (TensorFlow and NumPy release the GIL inside their
+kernels, so both threads make progress.)
+
+- *Stop* sets a ``threading.Event``. The engine calls our callback once per step; the callback returns
+  ``False`` when the event is set, and the engine stops and hands back the best image so far with
+  ``interrupted=True``.
+- *Live preview*: the callback (in the worker thread) records the losses of every step and, at most
+  every ``preview_every`` steps **and** every ``min_preview_interval`` seconds, asks the iterate for its
+  image and tells the listeners (the widgets). A widget whose value is set from a thread sends the
+  change over the kernel's comm channel (ipykernel's IOPub socket is thread-safe), so the browser
+  updates while the cell is long finished. We only set ``Image``/``HTML``/``IntProgress`` values from
+  the thread, never print or capture output (an ``Output`` widget routes prints by the *main* thread's
+  current cell, so prints from a thread could land in the wrong place).
+- *Snapshot*: at Run time the settings are frozen into a :class:`~ot_style.config.StyleConfig` (itself a
+  frozen dataclass) and the images are copied. Moving a slider mid-run changes only the model's
+  attributes, which the next run reads; :attr:`Playground.running_config` is what the current run uses.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config
+from ..layer_table import LAYER_INFO
+
+__all__ = ["Playground", "RELU_LAYERS", "PreviewEvent", "load_source"]
+
+#: Every ReLU layer of VGG19, in network order: the layers the playground offers a weight for.
+RELU_LAYERS: tuple[str, ...] = tuple(row.name for row in LAYER_INFO if row.kind == "relu")
+
+# Largest side an uploaded or bundled picture is kept at; ``stylize`` resizes to the run's size.
+_MAX_SOURCE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class PreviewEvent:
+    """What a listener is told: ``kind`` is ``"start"``, ``"step"``, ``"preview"`` or ``"done"``."""
+
+    kind: str
+    step: int
+    elapsed: float
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def load_source(source) -> np.ndarray:
+    """An image from an array, a file path or a bundled asset name, as float32 ``(h, w, 3)`` in [0, 1].
+
+    Raises ``FileNotFoundError`` or ``ValueError`` (from :func:`ot_style.images.load_image`) with a
+    sentence a student understands.
+    """
+    from .. import images
+
+    if isinstance(source, np.ndarray):
+        return np.array(source, dtype=np.float32, copy=True)
+    path = str(source)
+    if not os.path.exists(path):
+        try:
+            path = str(images.asset_path(path))
+        except (FileNotFoundError, ValueError, KeyError):
+            raise FileNotFoundError(
+                f"No image file or bundled asset called {source!r}; bundled assets are: "
+                f"{', '.join(asset.name for asset in images.list_assets())}."
+            ) from None
+    return images.load_image(path, max_size=_MAX_SOURCE_SIZE)
+
+
+class Playground:
+    """Settings and live state of one interactive style transfer (notebook 04).
+
+    Parameters
+    ----------
+    content, style : ndarray (h, w, 3) or str or None
+        Images, file paths or bundled asset names (:func:`ot_style.images.list_assets`). ``content``
+        None means texture synthesis.
+    config : StyleConfig, optional
+        Where every default comes from (:func:`ot_style.config.default_config` if None).
+    weights : str, optional
+        ``"auto"``, ``"imagenet"``, ``"random"`` or a path (see :func:`ot_style.vgg.resolve_weights`).
+    min_preview_interval : float
+        Fewest seconds between two previews, so rendering does not slow the loop much.
+
+    Attributes
+    ----------
+    loss, optimizer, content_loss : str
+    size, steps, seed : int
+    content_weight : float
+    layer_enabled, layer_weights : dict of str
+        One entry per VGG19 ReLU layer (:data:`RELU_LAYERS`); a layer is used when enabled with weight > 0.
+    history : dict of str to list of float
+        Loss per term per step of the current or last run (``"total"`` always there).
+    preview : ndarray (h, w, 3) or None
+        The latest preview image.
+    result : StyleResult or None
+        The last finished run.
+    """
+
+    def __init__(self, content=None, style=None, *, config: StyleConfig | None = None,
+                 weights: str | None = None, min_preview_interval: float = 0.5):
+        base = config if config is not None else default_config()
+        self.base_config = base
+        self.content = None if content is None else load_source(content)
+        self.style = None if style is None else load_source(style)
+        self.loss = base.loss
+        self.optimizer = base.optimizer
+        self.content_loss = base.content_loss
+        self.content_weight = float(base.content_weight)
+        self.size = int(base.size)
+        self.steps = int(base.steps)
+        self.seed = int(base.seed)
+        self.weights = base.weights if weights is None else weights
+        self.preview_every = int(base.preview_every)
+        self.min_preview_interval = float(min_preview_interval)
+        default_weights = base.layer_weights or (1.0,) * len(base.layers)
+        chosen = dict(zip(base.layers, default_weights))
+        self.layer_enabled = {name: name in chosen for name in RELU_LAYERS}
+        self.layer_weights = {name: float(chosen.get(name, 1.0)) for name in RELU_LAYERS}
+        # live state
+        self.history: dict[str, list[float]] = {}
+        self.preview: np.ndarray | None = None
+        self.result = None
+        self.error: str | None = None
+        self.step = 0
+        self.elapsed = 0.0
+        self.running_config: StyleConfig | None = None
+        self.listeners: list = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ----------------------------------------------------------------- settings
+    def set_image(self, kind: str, source) -> None:
+        """Set ``kind`` (``"content"`` or ``"style"``) from an array, path, asset name or None."""
+        if kind not in ("content", "style"):
+            raise ValueError(f"kind must be 'content' or 'style', not {kind!r}.")
+        if source is None and kind == "style":
+            raise ValueError("A style image is needed; only the content may be None (texture synthesis).")
+        setattr(self, kind, None if source is None else load_source(source))
+
+    def load_upload(self, kind: str, name: str, data: bytes) -> str:
+        """Read uploaded bytes as the ``kind`` image; return a one-line message for the UI.
+
+        A file that is not a readable image leaves the current image unchanged and the message says
+        why; nothing is raised, so the notebook never shows a traceback for a bad upload.
+        """
+        # Keep the uploaded file's own name so messages speak of it, not of a temporary path.
+        safe_name = os.path.basename(str(name)) or "upload.png"
+        with tempfile.TemporaryDirectory(prefix="ot-style-upload-") as folder:
+            path = os.path.join(folder, safe_name)
+            try:
+                with open(path, "wb") as stream:
+                    stream.write(bytes(data))
+                image = load_source(path)
+            except (ValueError, OSError) as exc:
+                reason = _one_line(exc).split("as an image: ", 1)[-1]
+                return f"Could not use {safe_name!r} as the {kind} image: {reason}"
+        setattr(self, kind, image)
+        return f"Loaded {name!r} as the {kind} image ({image.shape[1]}x{image.shape[0]} px)."
+
+    def active_layers(self) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        """The layers that are switched on with a positive weight, and their weights."""
+        names = tuple(n for n in RELU_LAYERS if self.layer_enabled[n] and self.layer_weights[n] > 0)
+        return names, tuple(float(self.layer_weights[n]) for n in names)
+
+    def snapshot(self) -> StyleConfig:
+        """The settings frozen into a :class:`StyleConfig` (what :meth:`run` hands to the engine)."""
+        if self.loss not in STYLE_LOSSES:
+            raise ValueError(f"Unknown loss {self.loss!r}; choose one of {', '.join(STYLE_LOSSES)}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimiser {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
+        if self.content_loss not in CONTENT_LOSSES:
+            raise ValueError(f"Unknown content loss {self.content_loss!r}.")
+        layers, weights = self.active_layers()
+        if not layers:
+            raise ValueError("Switch on at least one layer with a weight above 0 before running.")
+        if int(self.steps) < 1 or int(self.size) < 16:
+            raise ValueError("Use at least 1 step and an image size of at least 16 pixels.")
+        base = self.base_config
+        # Keep the default coarse-to-fine schedule in proportion to the chosen size.
+        scales = tuple(sorted({max(16, round(s * self.size / base.size)) for s in base.scales}))
+        scales = tuple(s for s in scales if s < self.size) + (int(self.size),)
+        return base.replace(
+            loss=self.loss, optimizer=self.optimizer, content_loss=self.content_loss,
+            content_weight=float(self.content_weight), size=int(self.size), scales=scales,
+            steps=int(self.steps), seed=int(self.seed), weights=self.weights, layers=layers,
+            layer_weights=weights, preview_every=max(1, int(self.preview_every)),
+        )
+
+    # ---------------------------------------------------------------------- run
+    @property
+    def running(self) -> bool:
+        """True while a run's thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def run(self, *, block: bool = False) -> "Playground":
+        """Start a run on a snapshot of the settings; with ``block=True`` wait for it to finish.
+
+        Raises ``ValueError`` if a run is already going or the settings are not usable.
+        """
+        if self.running:
+            raise ValueError("A run is already going; press Stop first or wait for it to finish.")
+        if self.style is None:
+            raise ValueError("Choose a style image first.")
+        config = self.snapshot()
+        content = None if self.content is None else self.content.copy()
+        style = self.style.copy()
+        self.running_config = config
+        self.history, self.preview, self.error = {}, None, None
+        self.step, self.elapsed = 0, 0.0
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._work, args=(content, style, config),
+                                        name="ot-style-playground", daemon=True)
+        self._notify(PreviewEvent("start", 0, 0.0))
+        self._thread.start()
+        if block:
+            self.join()
+        return self
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the run to finish; return True if it has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def stop(self) -> None:
+        """Ask the run to stop; the engine returns the best image so far (``interrupted=True``)."""
+        self._stop.set()
+
+    def save(self, path) -> str:
+        """Write the last result's best image atomically to ``path``; return the path written."""
+        from ..images import save_image
+
+        if self.result is None:
+            raise ValueError("There is no image to save yet; press Run first.")
+        save_image(self.result.image, path)
+        return str(path)
+
+    @property
+    def total_steps(self) -> int:
+        """Steps the current (or next) run takes over all its scales."""
+        config = self.running_config or self.snapshot()
+        return int(config.steps) * len(config.scales)
+
+    # ------------------------------------------------------------------ worker
+    def _notify(self, event: PreviewEvent) -> None:
+        for listener in list(self.listeners):
+            listener(self, event)
+
+    def _work(self, content, style, config: StyleConfig) -> None:
+        from ..synthesis import stylize
+
+        start = time.perf_counter()
+        state = {"count": 0, "last_step": -10**9, "last_time": -1e9}
+
+        def callback(iterate) -> bool:
+            state["count"] += 1
+            for term, value in iterate.losses.items():
+                self.history.setdefault(term, []).append(float(value))
+            self.step = state["count"]
+            self.elapsed = time.perf_counter() - start
+            now = time.perf_counter()
+            if (self.step - state["last_step"] >= config.preview_every
+                    and now - state["last_time"] >= self.min_preview_interval):
+                state["last_step"], state["last_time"] = self.step, now
+                self.preview = np.asarray(iterate.image(), dtype=np.float32)
+                self._notify(PreviewEvent("preview", self.step, self.elapsed))
+            else:
+                self._notify(PreviewEvent("step", self.step, self.elapsed))
+            return not self._stop.is_set()
+
+        try:
+            result = stylize(content, style, config=config, callback=callback)
+        except Exception as exc:  # shown in the UI as one line; the run thread must not die silently
+            self.error = f"The run failed: {_one_line(exc)}"
+        else:
+            self.result = result
+            self.history = {term: list(values) for term, values in result.history.items()}
+            self.preview = result.image
+        self.elapsed = time.perf_counter() - start
+        self._notify(PreviewEvent("done", self.step, self.elapsed))

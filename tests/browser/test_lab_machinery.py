@@ -1,0 +1,91 @@
+"""The browser machinery proves itself on small notebooks written here, before any real notebook.
+
+- A notebook that computes something runs to the end in JupyterLab and shows the right number.
+- The error detector used on the real notebooks catches a failing cell and does not mistake a
+  warning on stderr for an error.
+- A slider moved by keyboard and by mouse changes its readout and the picture it drives.
+"""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from lab import (ERROR_OUTPUT, drag_slider, error_texts, fingerprint, open_notebook, press_slider,
+                 run_all_cells, unexecuted_cells, wait_for_change)
+
+pytestmark = pytest.mark.browser
+
+
+def _write(path, *sources: str) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return f"{path.parent.name}/{path.name}"
+
+
+def test_trivial_notebook_runs_all_cells_and_shows_its_output(page, lab_server, lab_workdir):
+    path = _write(lab_workdir / "trivial.ipynb",
+                  "import os\nfast = os.environ.get('OT_STYLE_FAST')",
+                  "total = sum(k * k for k in range(1, 11))",
+                  "print(f'sum of squares = {total}, fast = {fast}')")
+    panel = open_notebook(page, lab_server, path)
+    run_all_cells(page, panel)
+    assert unexecuted_cells(panel) == 0
+    assert error_texts(panel) == []
+    # 1 + 4 + ... + 100 = 385; the kernel inherited fast mode from the server.
+    assert "sum of squares = 385, fast = 1" in panel.locator(".jp-OutputArea-output").last.inner_text()
+
+
+def test_error_detector_catches_a_failing_cell_but_not_a_warning(page, lab_server, lab_workdir):
+    path = _write(lab_workdir / "failing.ipynb",
+                  "import warnings\nwarnings.warn('only a warning')",
+                  "1 / 0",
+                  "print('never reached')")
+    panel = open_notebook(page, lab_server, path)
+    run_all_cells(page, panel)
+    errors = error_texts(panel)
+    assert len(errors) == 1 and "ZeroDivisionError" in errors[0]
+    # The warning is on stderr, which is not an error output.
+    stderr = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+    assert "only a warning" in stderr.first.inner_text()
+    assert panel.locator(ERROR_OUTPUT).count() == 1
+    assert unexecuted_cells(panel) == 1  # Run All stops at the error
+
+
+def test_slider_moves_by_keyboard_and_mouse_and_redraws_the_picture(page, lab_server, lab_workdir):
+    path = _write(
+        lab_workdir / "slider.ipynb",
+        "import io, ipywidgets as w\nfrom PIL import Image\n"
+        "out = w.Output()\n"
+        "slider = w.IntSlider(value=10, min=0, max=255, description='grey')\n"
+        "def draw(change=None):\n"
+        "    buf = io.BytesIO()\n"
+        "    Image.new('RGB', (32, 32), (slider.value,) * 3).save(buf, 'PNG')\n"
+        "    out.clear_output(wait=True)\n"
+        "    with out:\n"
+        "        display(Image.open(io.BytesIO(buf.getvalue())))\n"
+        "slider.observe(draw, 'value')\n"
+        "draw()\n"
+        "w.VBox([slider, out])")
+    panel = open_notebook(page, lab_server, path)
+    run_all_cells(page, panel)
+    assert error_texts(panel) == []
+    handle = panel.locator(".noUi-handle").first
+    readout = panel.locator(".widget-readout").first
+    picture = panel.locator(".widget-output img")
+    expect_picture = lambda: fingerprint(picture)  # noqa: E731
+    wait_for_change(lambda: picture.count(), 0, page=page, what="first picture")
+    assert readout.inner_text().strip() == "10"
+
+    before = expect_picture()
+    press_slider(handle, "ArrowRight", times=3)
+    wait_for_change(lambda: readout.inner_text().strip(), "10", page=page, what="readout")
+    assert readout.inner_text().strip() == "13"
+    after_keys = wait_for_change(expect_picture, before, page=page, what="picture")
+
+    drag_slider(page, handle, 120)
+    value = wait_for_change(lambda: readout.inner_text().strip(), "13", page=page, what="readout")
+    assert int(value) > 13
+    wait_for_change(expect_picture, after_keys, page=page, what="picture after drag")
