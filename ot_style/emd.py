@@ -173,7 +173,9 @@ def empirical_w2(x, y) -> float:
     -------
     float
     """
-    import ot
+    from ._pot import import_pot
+
+    ot = import_pot()
 
     a, b = _pair(x, y)
     if a.shape[0] * b.shape[0] > MAX_EMD_ENTRIES:
@@ -215,7 +217,9 @@ def sliced_w2(x, y, n_projections: int = 64, seed: int = 0) -> float:
     -------
     float
     """
-    import ot
+    from ._pot import import_pot
+
+    ot = import_pot()
 
     a, b = _pair(x, y)
     if int(n_projections) < 1:
