@@ -1,0 +1,166 @@
+"""Style mixing by the Wasserstein barycentre of Gaussians (ot_style.gaussian.gaussian_barycenter).
+
+The barycentre is checked against POT's fixed point, against closed forms (commuting covariances, 1-D),
+and against the geometry it must have: for two Gaussians it lies on the W2 geodesic, so with weights
+(1 - t, t) it is at distance t * W2(A, B) from A and (1 - t) * W2(A, B) from B.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ot_style.gaussian import gaussian_barycenter, gaussian_w2, sqrtm_psd
+
+
+def random_spd(rng, dim, floor=0.1):
+    """A well-conditioned random covariance: L L^T / dim plus a floor on the spectrum."""
+    lower = rng.standard_normal((dim, dim))
+    return lower @ lower.T / dim + floor * np.eye(dim)
+
+
+def random_gaussians(seed, k, dim):
+    rng = np.random.default_rng(seed)
+    means = rng.standard_normal((k, dim))
+    covs = np.stack([random_spd(rng, dim) for _ in range(k)])
+    weights = rng.uniform(0.1, 1.0, k)
+    return means, covs, weights / weights.sum()
+
+
+def objective(mean, cov, means, covs, weights):
+    """The barycentre's defining functional: sum_i w_i W2^2(N(mean, cov), N_i)."""
+    return sum(w * gaussian_w2(mean, cov, m, c, squared=True) for m, c, w in zip(means, covs, weights))
+
+
+@pytest.mark.parametrize("seed,k,dim", [(0, 2, 2), (1, 3, 3), (2, 4, 5), (3, 5, 8), (4, 2, 16)])
+def test_barycentre_agrees_with_pot(seed, k, dim):
+    import ot
+
+    means, covs, weights = random_gaussians(seed, k, dim)
+    mean, cov = gaussian_barycenter(means, covs, weights)
+    pot_mean, pot_cov = ot.gaussian.bures_wasserstein_barycenter(
+        means, covs, weights, method="fixed_point", num_iter=5000, eps=1e-13)
+    np.testing.assert_allclose(mean, pot_mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(cov, pot_cov, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_barycentre_satisfies_the_fixed_point_equation(seed):
+    # Agueh & Carlier (2011): Sigma = sum_i w_i (Sigma^1/2 Sigma_i Sigma^1/2)^1/2, a different
+    # fixed-point map from the one iterated in gaussian.py, with the same unique solution.
+    means, covs, weights = random_gaussians(seed + 10, 3, 4)
+    _, cov = gaussian_barycenter(means, covs, weights)
+    root = sqrtm_psd(cov)
+    rhs = sum(w * sqrtm_psd(root @ c @ root) for c, w in zip(covs, weights))
+    np.testing.assert_allclose(cov, rhs, rtol=1e-8, atol=1e-10)
+
+
+def test_barycentre_of_commuting_covariances_is_the_square_of_the_mean_root():
+    # Diagonal (commuting) covariances: the Bures geometry is flat there and
+    # Sigma = (sum_i w_i Sigma_i^1/2)^2 in closed form.
+    rng = np.random.default_rng(7)
+    variances = rng.uniform(0.05, 4.0, (3, 6))
+    covs = np.stack([np.diag(v) for v in variances])
+    means = rng.standard_normal((3, 6))
+    weights = np.array([0.2, 0.5, 0.3])
+    mean, cov = gaussian_barycenter(means, covs, weights)
+    np.testing.assert_allclose(mean, weights @ means, rtol=1e-13)
+    np.testing.assert_allclose(cov, np.diag((weights @ np.sqrt(variances)) ** 2), rtol=1e-10, atol=1e-13)
+
+
+def test_barycentre_minimises_the_weighted_w2_sum():
+    means, covs, weights = random_gaussians(21, 3, 4)
+    mean, cov = gaussian_barycenter(means, covs, weights)
+    best = objective(mean, cov, means, covs, weights)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        direction = rng.standard_normal((4, 4))
+        direction = 0.05 * (direction + direction.T)
+        assert objective(mean, cov + direction, means, covs, weights) > best
+        assert objective(mean + 0.05 * rng.standard_normal(4), cov, means, covs, weights) > best
+    # The averaged covariance (what averaging raw moments gives) is a worse compromise.
+    averaged = np.einsum("i,ijk->jk", weights, covs)
+    assert objective(mean, averaged, means, covs, weights) > best + 1e-6
+
+
+@pytest.mark.parametrize("seed,dim", [(0, 2), (1, 3), (2, 6), (3, 12)])
+def test_two_styles_with_weight_half_give_the_w2_midpoint(seed, dim):
+    means, covs, _ = random_gaussians(seed + 30, 2, dim)
+    mean, cov = gaussian_barycenter(means, covs, [0.5, 0.5])
+    total = gaussian_w2(means[0], covs[0], means[1], covs[1])
+    to_first = gaussian_w2(mean, cov, means[0], covs[0])
+    to_second = gaussian_w2(mean, cov, means[1], covs[1])
+    assert to_first == pytest.approx(to_second, rel=1e-7)
+    assert to_first == pytest.approx(total / 2, rel=1e-7)
+
+
+def test_averaging_covariances_does_not_give_the_midpoint():
+    # 1-D makes it plain: variances 1 and 9 (standard deviations 1 and 3). The barycentre has standard
+    # deviation 2, exactly between; the averaged variance 5 has standard deviation 2.236.
+    means, covs = np.zeros((2, 1)), np.array([[[1.0]], [[9.0]]])
+    mean, cov = gaussian_barycenter(means, covs, [0.5, 0.5])
+    np.testing.assert_allclose(cov, [[4.0]], rtol=1e-12)
+    averaged = covs.mean(axis=0)
+    assert gaussian_w2(mean, averaged, means[0], covs[0]) == pytest.approx(np.sqrt(5) - 1)
+    assert gaussian_w2(mean, averaged, means[1], covs[1]) == pytest.approx(3 - np.sqrt(5))
+
+
+def test_weight_one_gives_the_first_style_and_order_does_not_matter():
+    means, covs, weights = random_gaussians(40, 3, 4)
+    mean, cov = gaussian_barycenter(means, covs, [1.0, 0.0, 0.0])
+    np.testing.assert_allclose(mean, means[0], rtol=1e-13)
+    np.testing.assert_allclose(cov, covs[0], rtol=1e-9, atol=1e-12)
+    order = [2, 0, 1]
+    a = gaussian_barycenter(means, covs, weights)
+    b = gaussian_barycenter(means[order], covs[order], weights[order])
+    np.testing.assert_allclose(a.cov, b.cov, rtol=1e-9, atol=1e-12)
+    # weights are normalised, so only their ratios count
+    c = gaussian_barycenter(means, covs, 7.0 * weights)
+    np.testing.assert_allclose(a.cov, c.cov, rtol=1e-12, atol=1e-14)
+
+
+def test_barycentre_of_identical_gaussians_is_that_gaussian():
+    means, covs, weights = random_gaussians(50, 1, 5)
+    mean, cov = gaussian_barycenter(np.repeat(means, 3, 0), np.repeat(covs, 3, 0), [0.2, 0.3, 0.5])
+    np.testing.assert_allclose(mean, means[0], rtol=1e-13)
+    np.testing.assert_allclose(cov, covs[0], rtol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), dim=st.integers(1, 6), t=st.floats(0.0, 1.0))
+def test_two_point_barycentres_lie_on_the_w2_geodesic(seed, dim, t):
+    means, covs, _ = random_gaussians(seed, 2, dim)
+    mean, cov = gaussian_barycenter(means, covs, [1.0 - t, t])
+    total = gaussian_w2(means[0], covs[0], means[1], covs[1])
+    # Distances near 0 are computed through a square root, which amplifies rounding: absolute slack.
+    assert gaussian_w2(mean, cov, means[0], covs[0]) == pytest.approx(t * total, rel=1e-6, abs=1e-6)
+    assert gaussian_w2(mean, cov, means[1], covs[1]) == pytest.approx((1 - t) * total, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(2, 4), dim=st.integers(1, 5))
+def test_barycentre_covariance_is_symmetric_positive_definite(seed, k, dim):
+    means, covs, weights = random_gaussians(seed, k, dim)
+    _, cov = gaussian_barycenter(means, covs, weights)
+    assert np.array_equal(cov, cov.T)
+    assert np.linalg.eigvalsh(cov).min() > 0
+
+
+@pytest.mark.parametrize("weights,message", [
+    ([0.5], "one weight per Gaussian"),
+    ([-1.0, 2.0], "non-negative"),
+    ([0.0, 0.0], "not all zero"),
+    ([np.nan, 1.0], "finite"),
+])
+def test_bad_weights_are_refused_in_one_sentence(weights, message):
+    means, covs, _ = random_gaussians(0, 2, 3)
+    with pytest.raises(ValueError, match=message):
+        gaussian_barycenter(means, covs, weights)
+
+
+def test_mismatched_shapes_are_refused():
+    means, covs, _ = random_gaussians(0, 2, 3)
+    with pytest.raises(ValueError, match="as many means as covariances"):
+        gaussian_barycenter(means, covs[:1])
+    with pytest.raises(ValueError, match=r"shape \(k, c\)"):
+        gaussian_barycenter(means, covs[:, :2, :2])
