@@ -81,8 +81,17 @@ def weights_note(weights: str) -> tuple[str, bool]:
     return choice.description, bool(choice.is_random)
 
 
+def _escape(text: str) -> str:
+    # Quotes stay as typed: they are plain text inside an element, and tests read them back.
+    return html.escape(str(text), quote=False)
+
+
+def _error_html(text: str) -> str:
+    return f"<span style='color:#a00'>{_escape(text)}</span>"
+
+
 def _weights_html(description: str, is_random: bool) -> str:
-    text = html.escape(description)
+    text = _escape(description)
     if is_random:
         return ("<div style='color:#a00;font-weight:bold'>&#9888; RANDOM VGG weights: the pictures "
                 f"show structure, not ImageNet style. {text}</div>")
@@ -222,7 +231,7 @@ class PlaygroundUI:
             self.model.set_image(kind, None if value == _NO_CONTENT else value)
             self.message.value = ""
         except (ValueError, FileNotFoundError) as exc:
-            self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
+            self.message.value = _error_html(str(exc))
 
     def _upload(self, kind, value):
         if not value:
@@ -230,8 +239,7 @@ class PlaygroundUI:
         item = value[-1]
         text = self.model.load_upload(kind, item["name"], item["content"])
         ok = text.startswith("Loaded")
-        self.message.value = (html.escape(text) if ok
-                              else f"<span style='color:#a00'>{html.escape(text)}</span>")
+        self.message.value = _escape(text) if ok else _error_html(text)
         if ok:
             (self.content_choice if kind == "content" else self.style_choice).value = _UPLOADED
 
@@ -241,7 +249,7 @@ class PlaygroundUI:
         try:
             self.model.run()
         except ValueError as exc:
-            self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
+            self.message.value = _error_html(str(exc))
         else:
             self.message.value = ""
 
@@ -250,9 +258,9 @@ class PlaygroundUI:
         try:
             path = self.model.save(self.save_path.value)
         except (ValueError, OSError) as exc:
-            self.message.value = f"<span style='color:#a00'>{html.escape(str(exc))}</span>"
+            self.message.value = _error_html(str(exc))
         else:
-            self.message.value = f"Saved the best image to {html.escape(path)}."
+            self.message.value = f"Saved the best image to {_escape(path)}."
 
     # ---------------------------------------------------------- model -> widgets
     def _on_event(self, model: Playground, event):
@@ -275,9 +283,11 @@ class PlaygroundUI:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self.note.value = ""
             if model.error:
-                self.message.value = f"<span style='color:#a00'>{html.escape(model.error)}</span>"
+                self.message.value = _error_html(model.error)
             elif model.result is not None:
                 r = model.result
+                if not r.interrupted:  # L-BFGS may converge in fewer steps than asked for
+                    self.progress.value = self.progress.max
                 self.status.value += " &middot; stopped, best image kept" if r.interrupted else " &middot; done"
                 self.weights.value = _weights_html(r.weights_source, r.random_weights)
 
