@@ -1,31 +1,464 @@
-"""The ``ot-style`` command line (filled in command by command)."""
+"""The ``ot-style`` command line: ``transfer``, ``texture``, ``demo``, ``colour``, ``weights``, ``classroom``.
+
+Every default comes from :func:`ot_style.config.default_config` (options are parsed with
+``default=None`` and the library fills in what was not given), so the CLI, the library and the widgets
+can never disagree; ``--help`` shows those values. The optimisation reports through the engine's
+callback, which drives a tqdm progress bar here.
+
+User mistakes (a missing or broken picture, a bad option, an output that cannot be written) print one
+line on stderr and exit with status 2, without a traceback. Ctrl-C during a run saves the best image so
+far, says where, and exits with 130 (the shell's code for SIGINT). Library errors are turned into that
+one line here, in :func:`main`; the library itself never prints or exits. The README's "Command line"
+section and notebook 04 (``04_style_transfer_playground``) show the same runs from Python.
+"""
 
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
 
 from ._version import __version__
+from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, default_config, fast_mode
+
+EXIT_USAGE = 2          # user mistakes, as argparse uses
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+COLOUR_METHODS = ("gaussian", "sliced")
+DEMO_CONTENT, DEMO_STYLE = "grace_hopper.jpg", "swirls.png"
+DEMO_FILES = ("result.png", "side_by_side.png", "loss_curve.png")
+
+
+class UsageError(ValueError):
+    """A mistake in the command line found after parsing (e.g. layer weights that do not match)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a mistake is one line (no usage block) naming the command's --help."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+# --- argument types -------------------------------------------------------------------------------
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0.0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, not {text!r}")
+    return value
+
+
+def _layer_list(text: str) -> list[str]:
+    return [name for name in text.replace(",", " ").split() if name]
+
+
+# --- parser ---------------------------------------------------------------------------------------
+
+def _add_style_options(p: argparse.ArgumentParser, cfg, *, content: bool) -> None:
+    """The options shared by ``transfer`` and ``texture`` (help shows the config's defaults)."""
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="where to write the result (.png, .jpg, .tif, .bmp, .webp)")
+    p.add_argument("--loss", choices=STYLE_LOSSES, help=f"style loss (default: {cfg.loss})")
+    p.add_argument("--size", type=_positive_int, metavar="N",
+                   help=f"long side of the result in pixels (default: {cfg.size})")
+    p.add_argument("--scales", type=_positive_int, nargs="+", metavar="N",
+                   help="coarse-to-fine long sides, the last equal to --size (default: "
+                        f"{' '.join(map(str, cfg.scales))} with the default size)")
+    p.add_argument("--steps", type=_positive_int, metavar="N",
+                   help=f"optimiser steps per scale (default: {cfg.steps})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimiser (default: {cfg.optimizer})")
+    p.add_argument("--layers", type=_layer_list, nargs="+", metavar="LAYER",
+                   help=f"VGG19 style layers, e.g. relu1_1 relu2_1 (default: {' '.join(cfg.layers)})")
+    p.add_argument("--layer-weights", type=_non_negative_float, nargs="+", metavar="W",
+                   help="one weight per style layer (default: equal weights)")
+    if content:
+        names = [name or "none" for name in CONTENT_LOSSES]
+        p.add_argument("--content-loss", choices=names,
+                       help=f"content term added to the style loss (default: {cfg.content_loss or 'none'})")
+        p.add_argument("--content-weight", type=_non_negative_float, metavar="X",
+                       help=f"weight of the content term (default: {cfg.content_weight})")
+        p.add_argument("--preserve-colour", action="store_true", default=None,
+                       help=f"keep the content's colours (default: {'on' if cfg.preserve_colour else 'off'})")
+        p.add_argument("--colour-transfer", choices=COLOUR_METHODS,
+                       help="first give the content the style's colours by optimal transport "
+                            "(default: off)")
+    p.add_argument("--style-weights", type=_non_negative_float, nargs="+", metavar="W",
+                   help="mixing weights when several STYLE images are given (default: equal)")
+    p.add_argument("--weights", metavar="auto|imagenet|random|PATH",
+                   help=f"VGG19 weights (default: {cfg.weights}; `ot-style weights info` says what auto finds)")
+    p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default: {cfg.seed})")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="ot-style",
-        description="Style transfer as optimal transport: transfer, texture, demo and weights commands.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    """The ``ot-style`` argument parser (its defaults shown in ``--help`` come from the config)."""
+    cfg = default_config()
+    parser = _Parser(prog="ot-style", description="Style transfer as optimal transport, on the command "
+                     "line. Run `ot-style COMMAND --help` for a command's options and defaults.")
     parser.add_argument("--version", action="version", version=f"ot-style {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("transfer", help="paint CONTENT in the style of STYLE",
+                       description="Optimise the pixels of CONTENT so its VGG19 feature statistics match "
+                                   "those of STYLE (several STYLE images are mixed).")
+    p.add_argument("content", metavar="CONTENT", help="the picture to repaint")
+    p.add_argument("style", metavar="STYLE", nargs="+", help="the style picture(s)")
+    _add_style_options(p, cfg, content=True)
+
+    p = sub.add_parser("texture", help="synthesise a texture from STYLE (no content image)",
+                       description="Start from noise and optimise until the VGG19 statistics match STYLE; "
+                                   "--size may be larger than the style picture.")
+    p.add_argument("style", metavar="STYLE", nargs="+", help="the texture exemplar(s)")
+    _add_style_options(p, cfg, content=False)
+
+    p = sub.add_parser("demo", help="a complete transfer on the bundled pictures (works offline)",
+                       description=f"Transfer the style of the bundled {DEMO_STYLE} onto {DEMO_CONTENT} with "
+                                   f"the default settings and write {', '.join(DEMO_FILES)}.")
+    p.add_argument("-o", "--output", default="ot-style-demo", metavar="DIR",
+                   help="folder for the three pictures (default: ot-style-demo)")
+    p.add_argument("--weights", metavar="auto|imagenet|random|PATH", help=f"VGG19 weights (default: {cfg.weights})")
+    p.add_argument("--steps", type=_positive_int, metavar="N", help=f"steps per scale (default: {cfg.steps})")
+    p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default: {cfg.seed})")
+
+    p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",
+                       description="Pixel-level optimal-transport colour transfer (notebook 06).")
+    p.add_argument("content", metavar="CONTENT")
+    p.add_argument("style", metavar="STYLE")
+    p.add_argument("-o", "--output", required=True, metavar="OUT")
+    p.add_argument("--method", choices=COLOUR_METHODS,
+                   help="gaussian: match colour mean and covariance (Monge map); sliced: match the whole "
+                        "colour distribution by random rotations (default: gaussian)")
+    from .colour import DEFAULT_SLICED_ITERATIONS
+    p.add_argument("--iterations", type=_non_negative_int, metavar="N",
+                   help=f"rotations of the sliced method (default: {DEFAULT_SLICED_ITERATIONS})")
+    p.add_argument("--seed", type=int, metavar="N", help=f"seed of the sliced method (default: {cfg.seed})")
+    p.add_argument("--max-size", type=_positive_int, metavar="N",
+                   help="shrink pictures whose long side is larger (default: keep the size)")
+
+    p = sub.add_parser("weights", help="download or inspect the VGG19 ImageNet weights")
+    wsub = p.add_subparsers(dest="weights_command", metavar="ACTION", required=True, parser_class=_Parser)
+    wsub.add_parser("download", help="fetch the Keras VGG19 weights into the Keras cache (needs the internet)")
+    wsub.add_parser("info", help="say which weights `auto` would use (never touches the network)")
+
+    p = sub.add_parser("classroom", help="serve the playground as an app without code cells (Voila)")
+    p.add_argument("--port", type=_positive_int, metavar="N", help="port (default: a free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--notebook", metavar="PATH", help="serve this notebook instead of the playground")
     return parser
 
 
+# --- helpers --------------------------------------------------------------------------------------
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings from our library become one ``note:`` line; others keep Python's format."""
+    from .images import ImageConversionWarning
+
+    if issubclass(category, ImageConversionWarning) or "ot_style" in str(filename):
+        _err(f"note: {message}")
+    else:
+        _err(warnings.formatwarning(message, category, filename, lineno, line).rstrip())
+
+
+def _resolve_weights(spec):
+    """Which weights the run will use, decided before the run (the engine reuses the same rule)."""
+    from .weights import resolve_weights
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # we print our own, louder warning below
+        choice = resolve_weights(spec if spec is not None else default_config().weights)
+    _err(f"weights: {choice.description}")
+    if choice.is_random:
+        _err("WARNING: the VGG19 network has RANDOM weights, so the picture shows the mechanics only, not "
+             "a painterly result. Run `ot-style weights download` once while online.")
+    return choice
+
+
+def _load(path, layers):
+    """A picture, refused at once if it is too small for the deepest style layer."""
+    from .images import load_image, min_size_for_layers
+
+    return load_image(path, min_size=min_size_for_layers(layers))
+
+
+def _style_kwargs(args, cfg) -> dict:
+    """The options given on the command line, as ``stylize`` keywords (absent ones: config decides)."""
+    kwargs = {}
+    layers = None
+    if args.layers is not None:
+        from .layer_table import check_layers
+
+        layers = check_layers([name for group in args.layers for name in group])
+        kwargs["layers"] = layers
+    if args.layer_weights is not None:
+        count = len(layers if layers is not None else cfg.layers)
+        if len(args.layer_weights) != count:
+            raise UsageError(f"--layer-weights got {len(args.layer_weights)} numbers but there are {count} "
+                             "style layers; give one weight per layer.")
+        kwargs["layer_weights"] = tuple(args.layer_weights)
+    if args.style_weights is not None:
+        if len(args.style_weights) != len(args.style):
+            raise UsageError(f"--style-weights got {len(args.style_weights)} numbers for {len(args.style)} "
+                             "STYLE images; give one weight per style image.")
+        if sum(args.style_weights) <= 0:
+            raise UsageError("--style-weights must not all be zero.")
+        kwargs["style_weights"] = tuple(args.style_weights)
+    for name in ("loss", "size", "steps", "optimizer", "seed", "content_weight", "preserve_colour",
+                 "colour_transfer"):
+        value = getattr(args, name, None)
+        if value is not None:
+            kwargs[name] = value
+    if getattr(args, "content_loss", None) is not None:
+        kwargs["content_loss"] = None if args.content_loss == "none" else args.content_loss
+    if args.scales is not None:
+        kwargs["scales"] = tuple(args.scales)
+    return kwargs
+
+
+def _run(content, styles, output: Path, *, weights, cfg, **kwargs):
+    """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C)."""
+    from tqdm import tqdm
+
+    from .synthesis import stylize
+
+    scales = kwargs.get("scales") or ((kwargs["size"],) if "size" in kwargs else cfg.scales)
+    total = kwargs.get("steps", cfg.steps) * len(scales)
+    bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")
+
+    def callback(iterate):
+        if bar.n >= bar.total:  # L-BFGS may report more evaluations than steps
+            bar.total = bar.n + 1
+        losses = iterate.losses
+        total_loss = losses.get("total", sum(float(v) for v in losses.values()))
+        bar.set_postfix(scale=f"{iterate.size[0]}x{iterate.size[1]}", loss=f"{float(total_loss):.4g}",
+                        refresh=False)
+        bar.update(1)
+
+    style = styles[0] if len(styles) == 1 else list(styles)
+    try:
+        result = stylize(content, style, weights=weights, callback=callback, config=cfg, **kwargs)
+    finally:
+        bar.close()
+    return result
+
+
+def _finish_run(result, output: Path) -> int:
+    from .images import save_image
+
+    save_image(result.image, output)
+    if result.interrupted:
+        _err(f"Interrupted: the best image so far was saved to {output}")
+        return EXIT_INTERRUPTED
+    final = result.history.get("total", [float("nan")])
+    _say(f"wrote {output}  (final loss {final[-1]:.4g}, {result.evaluations} evaluations, "
+         f"{sum(result.seconds_per_scale):.1f} s)")
+    return 0
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+def _cmd_transfer(args, cfg) -> int:
+    from .images import check_writable
+
+    output = check_writable(args.output)
+    kwargs = _style_kwargs(args, cfg)
+    layers = kwargs.get("layers", cfg.layers)
+    content = _load(args.content, layers) if args.command == "transfer" else None
+    styles = [_load(path, layers) for path in args.style]
+    _resolve_weights(args.weights)
+    return _finish_run(_run(content, styles, output, weights=args.weights, cfg=cfg, **kwargs), output)
+
+
+def _save_figure(fig, path: Path) -> Path:
+    """Write a matplotlib figure atomically, as :func:`ot_style.images.save_image` does."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(buffer.getvalue())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _demo_figures(content, style, result, folder: Path) -> list[Path]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 4.4), layout="constrained")
+    cfg = result.config
+    for ax, image, title in zip(fig.subplots(1, 3), (content, style, result.image),
+                                ("content", "style", f"result ({cfg.loss}, {cfg.optimizer})")):
+        ax.imshow(image)
+        ax.set_title(title)
+        ax.set_axis_off()
+    side = _save_figure(fig, folder / DEMO_FILES[1])
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    for term, values in result.history.items():
+        if values and min(values) > 0:
+            ax.semilogy(values, label=term, lw=2.0 if term == "total" else 1.0)
+    ax.set_xlabel("step (all scales)")
+    ax.set_ylabel("loss")
+    ax.set_title(f"{cfg.loss} loss" + (" (random weights)" if result.random_weights else ""))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    curve = _save_figure(fig, folder / DEMO_FILES[2])
+    return [side, curve]
+
+
+def _cmd_demo(args, cfg) -> int:
+    from .images import asset_path, check_writable, load_image
+
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"Cannot write the demo into {str(folder)!r}: it is a file, not a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [check_writable(folder / name) for name in DEMO_FILES]
+    content = load_image(asset_path(DEMO_CONTENT))
+    style = load_image(asset_path(DEMO_STYLE))
+    _say(f"demo: {DEMO_CONTENT} in the style of {DEMO_STYLE}, loss {cfg.loss}, {cfg.size} px, "
+         f"{args.steps or cfg.steps} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
+    _resolve_weights(args.weights)
+    kwargs = {name: getattr(args, name) for name in ("steps", "seed") if getattr(args, name) is not None}
+    result = _run(content, [style], paths[0], weights=args.weights, cfg=cfg, **kwargs)
+    from .images import save_image
+
+    save_image(result.image, paths[0])
+    if result.interrupted:
+        _err(f"Interrupted: the best image so far was saved to {paths[0]}")
+        return EXIT_INTERRUPTED
+    written = [paths[0]] + _demo_figures(content, style, result, folder)
+    labels = ("result", "side by side", "loss curve")
+    for label, path in zip(labels, written):
+        _say(f"{label:>13}: {path}")
+    return 0
+
+
+def _cmd_colour(args, cfg) -> int:
+    from . import colour
+    from .images import check_writable, load_image, save_image
+
+    output = check_writable(args.output)
+    content = load_image(args.content, max_size=args.max_size)
+    style = load_image(args.style, max_size=args.max_size)
+    method = args.method or COLOUR_METHODS[0]
+    if method == "gaussian":
+        recoloured = colour.transfer_gaussian(content, style, clip=True)
+    else:
+        options = {"seed": cfg.seed if args.seed is None else args.seed}
+        if args.iterations is not None:
+            options["iterations"] = args.iterations
+        recoloured = colour.transfer_sliced(content, style, **options)
+    save_image(recoloured, output)
+    _say(f"wrote {output}  ({method} colour transfer)")
+    return 0
+
+
+def _cmd_weights(args, cfg) -> int:
+    from . import weights
+
+    if args.weights_command == "info":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            choice = weights.resolve_weights("auto")
+        _say(f"auto uses: {choice.description}")
+        _say(f"Keras cache: {weights.keras_cache_path()} "
+             f"({'present' if weights.keras_cache_path().is_file() else 'absent'})")
+        env = os.environ.get(weights.ENV_VAR, "").strip()
+        _say(f"${weights.ENV_VAR}: {env or '(not set)'}")
+        return 0
+    _say(f"downloading {weights.KERAS_URL}\n  into {weights.keras_cache_path()} ...")
+    try:
+        path = weights.download_imagenet_weights()
+    except Exception as error:  # no network, proxy, disk full: say it in one line
+        raise UsageError(f"The download failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+    _say(f"saved {path}; `auto` now uses these ImageNet weights.")
+    return 0
+
+
+def _cmd_classroom(args, cfg) -> int:
+    try:
+        from .classroom import serve
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in ("voila", "ot_style"):
+            raise UsageError("Classroom mode needs Voila: pip install 'ot-style[classroom]'.") from None
+        raise
+    return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser) or 0)
+
+
+_COMMANDS = {"transfer": _cmd_transfer, "texture": _cmd_transfer, "demo": _cmd_demo,
+             "colour": _cmd_colour, "color": _cmd_colour, "weights": _cmd_weights,
+             "classroom": _cmd_classroom}
+
+
 def main(argv=None) -> int:
+    """Run ``ot-style`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a parse error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    cfg = default_config()
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            # _resolve_weights has already said loudly when the weights are random.
+            warnings.filterwarnings("ignore", message="No VGG19 ImageNet weights found")
+            return _COMMANDS[args.command](args, cfg)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the optimisation (loading, building the network, saving): save_image is atomic,
+        # so nothing half-written is left behind.
+        _err(f"Interrupted after {time.perf_counter() - started:.0f} s; nothing was written.")
+        return EXIT_INTERRUPTED
+    except (ValueError, FileNotFoundError, OSError) as error:
+        message = str(error) or type(error).__name__
+        if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
+            message += f": {error.filename}"
+        _err(f"ot-style {args.command}: error: {message}")
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -1,0 +1,319 @@
+"""The ``ot-style`` command line: every user mistake is one line on stderr, exit 2 and no output file;
+options reach the engine unchanged and absent ones are left to the config; Ctrl-C keeps the best image
+(exit 130); the demo, transfer, texture and colour commands write real pictures."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import types
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ot_style import cli, colour, weights
+from ot_style.config import DEFAULT, default_config
+from ot_style.images import load_image, save_image
+
+RNG = np.random.default_rng(0)
+
+
+def _picture(path, size=(48, 40), seed=0):
+    """A smooth random picture (so VGG features are not pure noise) of size (w, h)."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    base = np.stack([np.sin(6 * x + rng.uniform(0, 6)), np.cos(5 * y + rng.uniform(0, 6)),
+                     np.sin(4 * (x + y))], axis=2)
+    image = 0.5 + 0.4 * base + 0.05 * rng.normal(size=(h, w, 3))
+    save_image(np.clip(image, 0, 1), path)
+    return path
+
+
+def _run(capsys, *argv):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _only_pictures(folder, expected=()):
+    """The folder holds exactly ``expected`` besides the inputs: no temporary or partial files."""
+    names = sorted(os.listdir(folder))
+    assert not [n for n in names if n.startswith(".")], names
+    return names
+
+
+@pytest.fixture()
+def pictures(tmp_path):
+    return _picture(tmp_path / "content.png"), _picture(tmp_path / "style.png", (40, 48), seed=1)
+
+
+# --- refused inputs: message, exit 2, no output, no traceback ----------------------------------------
+
+def _broken_inputs(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("my shopping list, not a picture")
+    full = (tmp_path / "content.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(full[: len(full) // 2])
+    save_image(np.full((10, 40, 3), 0.5), tmp_path / "tiny.png")
+    (tmp_path / "folder").mkdir()
+
+
+@pytest.mark.parametrize("content, message", [
+    ("missing.png", r"'.*missing.png' does not exist"),
+    ("folder", "it is a folder, not a file"),
+    ("empty.png", "the file is empty"),
+    ("cut.png", "truncated or damaged"),
+    ("notes.png", "not a picture Pillow can read"),
+    ("tiny.png", r"40x10 pixels but the chosen VGG layers need at least 16"),
+])
+def test_refused_pictures(tmp_path, capsys, pictures, content, message):
+    _broken_inputs(tmp_path)
+    before = _only_pictures(tmp_path)
+    code, out, err = _run(capsys, "transfer", tmp_path / content, pictures[1], "-o", tmp_path / "out.png")
+    assert code == 2
+    assert err.startswith("ot-style transfer: error: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert "Traceback" not in err and out == ""
+    assert _only_pictures(tmp_path) == before  # no out.png, no temporary file
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--size", "0"], "argument --size: must be a whole number of at least 1, not '0'"),
+    (["--steps", "many"], "argument --steps: must be a whole number of at least 1, not 'many'"),
+    (["--loss", "l1"], "argument --loss: invalid choice: 'l1'"),
+    (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
+    (["--content-weight", "-1"], "argument --content-weight: must be a finite number >= 0"),
+    (["--layers", "relu9_1"], "relu9_1"),
+    (["--layers", "relu1_1,relu2_1", "--layer-weights", "1", "2", "3"],
+     "--layer-weights got 3 numbers but there are 2 style layers"),
+    (["--layer-weights", "1"], f"--layer-weights got 1 numbers but there are {len(DEFAULT.layers)}"),
+    (["--style-weights", "1", "2"], "--style-weights got 2 numbers for 1 STYLE images"),
+    (["--weights", "nowhere/vgg.h5"], "nowhere/vgg.h5' (given path) does not exist"),
+    (["--weights", "{style}"], "Cannot tell what kind of weights"),
+])
+def test_refused_options(tmp_path, capsys, pictures, options, message):
+    options = [o.replace("{style}", str(pictures[1])) for o in options]
+    before = _only_pictures(tmp_path)
+    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", *options)
+    assert code == 2, err
+    assert message in err and err.strip().count("\n") <= 2 and "Traceback" not in err, err
+    assert "error" in err.splitlines()[-1]
+    assert _only_pictures(tmp_path) == before
+
+
+@pytest.mark.parametrize("output, message", [
+    ("no_such_folder/out.png", "the folder .*no_such_folder' does not exist"),
+    ("out.txt", "unsupported extension '.txt'"),
+    ("", "it is a folder"),
+])
+def test_refused_outputs(tmp_path, capsys, pictures, output, message):
+    before = _only_pictures(tmp_path)
+    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / output)
+    assert code == 2 and re.search(message, err), err
+    assert _only_pictures(tmp_path) == before
+
+
+def test_unwritable_folder_is_refused_before_loading(tmp_path, capsys, pictures, monkeypatch):
+    # The superuser ignores chmod, so the OS's refusal is simulated at the one call that asks it.
+    from ot_style import images
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    loaded = []
+    monkeypatch.setattr(images.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(images, "load_image", lambda *a, **k: loaded.append(a))
+    code, _, err = _run(capsys, "texture", pictures[1], "-o", tmp_path / "out.png")
+    assert code == 2 and "does not accept new files (Permission denied)" in err
+    assert loaded == []  # refused before any work
+
+
+def test_demo_into_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    code, _, err = _run(capsys, "demo", "-o", tmp_path / "taken")
+    assert code == 2 and "it is a file, not a folder" in err
+
+
+def test_subprocess_mistake_has_no_traceback(tmp_path):
+    env = dict(os.environ, OT_STYLE_FAST="1")
+    done = subprocess.run([sys.executable, "-m", "ot_style", "transfer", str(tmp_path / "nope.jpg"),
+                           str(tmp_path / "nope2.jpg"), "-o", str(tmp_path / "out.png")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"ot-style transfer: error: Image file {str(tmp_path / 'nope.jpg')!r} does not exist."]
+    assert os.listdir(tmp_path) == []
+
+
+# --- help and defaults come from the config --------------------------------------------------------
+
+def test_help_shows_the_config_defaults(capsys, monkeypatch):
+    cfg = default_config()
+    code, out, _ = _run(capsys, "transfer", "--help")
+    assert code == 0
+    flat = " ".join(out.split())
+    for text in (f"(default: {cfg.loss})", f"(default: {cfg.size})", f"(default: {cfg.steps})",
+                 f"(default: {cfg.optimizer})", f"(default: {' '.join(cfg.layers)})"):
+        assert text in flat, text
+    # change the config and the help follows: the CLI holds no copy of a default
+    monkeypatch.setattr(cli, "default_config", lambda: DEFAULT.replace(loss="sliced", steps=7))
+    _, out, _ = _run(capsys, "texture", "--help")
+    flat = " ".join(out.split())
+    assert "style loss (default: sliced)" in flat and "(default: 7)" in flat
+    for command in ("demo", "colour", "weights", "classroom"):
+        assert _run(capsys, command, "--help")[0] == 0
+
+
+def test_version_and_no_command(capsys):
+    from ot_style import __version__
+
+    code, out, _ = _run(capsys, "--version")
+    assert code == 0 and out.strip() == f"ot-style {__version__}"
+    code, out, _ = _run(capsys)
+    assert code == 0 and "transfer" in out and "demo" in out
+
+
+# --- options reach the engine; a stand-in engine records the call ------------------------------------
+
+@dataclass
+class _Result:
+    image: np.ndarray
+    history: dict = field(default_factory=lambda: {"total": [3.0, 2.0, 1.0]})
+    evaluations: int = 3
+    seconds_per_scale: list = field(default_factory=lambda: [0.1])
+    weights_source: str = "RANDOM"
+    random_weights: bool = True
+    interrupted: bool = False
+    config: object = None
+
+
+@pytest.fixture()
+def recorded(monkeypatch):
+    """Replace the engine by one that records its arguments and reports three steps."""
+    calls = []
+
+    def stylize(content, style, **kwargs):
+        calls.append((content, style, kwargs))
+        for step in range(3):
+            kwargs["callback"](types.SimpleNamespace(step=step, scale=0, size=(32, 40),
+                                                     losses={"total": 3.0 - step}, elapsed=0.0,
+                                                     image=lambda: None))
+        shape = (32, 40, 3) if content is None else content.shape
+        return _Result(np.full(shape, 0.25, np.float32), config=kwargs["config"])
+
+    monkeypatch.setitem(sys.modules, "ot_style.synthesis", types.SimpleNamespace(stylize=stylize))
+    return calls
+
+
+def test_options_are_passed_and_absent_ones_left_to_the_config(tmp_path, capsys, pictures, recorded):
+    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--loss", "gram",
+                          "--steps", "3", "--layers", "relu1_1,relu2_1", "--layer-weights", "1", "2",
+                          "--content-loss", "features", "--content-weight", "0.5", "--preserve-colour",
+                          "--weights", "random", "--seed", "4", "--size", "40", "--scales", "20", "40")
+    assert code == 0, err
+    content, style, kwargs = recorded[0]
+    np.testing.assert_allclose(content, load_image(pictures[0]))
+    np.testing.assert_allclose(style, load_image(pictures[1]))
+    assert kwargs.pop("callback") and kwargs.pop("config") == default_config()
+    assert kwargs == dict(loss="gram", steps=3, layers=("relu1_1", "relu2_1"), layer_weights=(1.0, 2.0),
+                          content_loss="features", content_weight=0.5, preserve_colour=True,
+                          weights="random", seed=4, size=40, scales=(20, 40))
+    assert f"wrote {tmp_path / 'out.png'}" in out
+    assert "weights: RANDOM weights" in err and "WARNING: the VGG19 network has RANDOM weights" in err
+    assert "loss=1" in err  # the progress bar shows the current loss
+    np.testing.assert_allclose(load_image(tmp_path / "out.png"), 0.25, atol=1 / 255)
+
+    recorded.clear()
+    assert _run(capsys, "texture", pictures[1], pictures[0], "-o", tmp_path / "t.png",
+                "--style-weights", "3", "1", "--weights", "random")[0] == 0
+    content, style, kwargs = recorded[0]
+    assert content is None and isinstance(style, list) and len(style) == 2
+    kwargs.pop("callback"), kwargs.pop("config")
+    assert kwargs == dict(style_weights=(3.0, 1.0), weights="random")  # nothing else is decided here
+
+
+def test_keyboard_interrupt_escaping_the_engine(tmp_path, capsys, pictures, monkeypatch):
+    def stylize(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(sys.modules, "ot_style.synthesis", types.SimpleNamespace(stylize=stylize))
+    before = _only_pictures(tmp_path)
+    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--weights", "random")
+    assert code == 130 and "nothing was written" in err and "Traceback" not in err
+    assert _only_pictures(tmp_path) == before
+
+
+# --- colour, weights, classroom (no engine needed) ---------------------------------------------------
+
+def test_colour_gaussian_matches_the_style_moments(tmp_path, capsys):
+    # Colours well inside the cube, so clipping and 8-bit rounding move the moments very little.
+    content = 0.5 + 0.08 * RNG.normal(size=(40, 48, 3)) @ np.array([[1, 0.3, 0], [0, 1, 0.2], [0, 0, 1]])
+    style = np.clip(0.4 + 0.1 * RNG.normal(size=(36, 30, 3)) * [1.0, 0.5, 0.8] + [0.1, 0, -0.1], 0, 1)
+    save_image(np.clip(content, 0, 1), tmp_path / "c.png")
+    save_image(style, tmp_path / "s.png")
+    style = load_image(tmp_path / "s.png")
+    code, out, _ = _run(capsys, "colour", tmp_path / "c.png", tmp_path / "s.png", "-o", tmp_path / "r.png")
+    assert code == 0 and f"wrote {tmp_path / 'r.png'}" in out
+    result = load_image(tmp_path / "r.png")
+    assert result.shape == (40, 48, 3)
+    got, want = colour.colour_moments(result), colour.colour_moments(style)
+    before = colour.colour_moments(load_image(tmp_path / "c.png"))
+    np.testing.assert_allclose(got.mean, want.mean, atol=3e-3)
+    np.testing.assert_allclose(got.cov, want.cov, atol=3e-4)
+    assert np.abs(before.cov - want.cov).max() > 10 * np.abs(got.cov - want.cov).max()
+
+
+def test_colour_sliced_lowers_the_sliced_w2(tmp_path, capsys, pictures):
+    code, _, _ = _run(capsys, "colour", *pictures, "-o", tmp_path / "r.png", "--method", "sliced",
+                      "--iterations", "8", "--seed", "3")
+    assert code == 0
+    content, style, result = (load_image(p) for p in (*pictures, tmp_path / "r.png"))
+    assert colour.colour_sliced_w2(result, style) < 0.2 * colour.colour_sliced_w2(content, style)
+    code, _, err = _run(capsys, "colour", *pictures, "-o", tmp_path / "r2.png", "--iterations", "-2")
+    assert code == 2 and "--iterations: must be a whole number >= 0" in err
+
+
+def test_weights_info_is_offline(tmp_path, capsys, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("weights info must not download")
+
+    monkeypatch.setattr(weights, "download_imagenet_weights", no_network)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.delenv("OT_STYLE_WEIGHTS", raising=False)
+    code, out, _ = _run(capsys, "weights", "info")
+    assert code == 0 and "auto uses: RANDOM weights" in out and "(absent)" in out
+    cached = weights.keras_cache_path()
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"not read by info")
+    code, out, _ = _run(capsys, "weights", "info")
+    assert code == 0 and f"auto uses: ImageNet (Keras cache: {cached})" in out and "(present)" in out
+    monkeypatch.setenv("OT_STYLE_WEIGHTS", str(tmp_path / "vgg.mat"))
+    (tmp_path / "vgg.mat").write_bytes(b"x")
+    code, out, _ = _run(capsys, "weights", "info")
+    assert "auto uses: ImageNet (MatConvNet file" in out and f"{tmp_path / 'vgg.mat'})" in out
+
+
+def test_weights_download_failure_is_one_line(capsys, monkeypatch):
+    def offline():
+        raise OSError("URL fetch failure: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(weights, "download_imagenet_weights", offline)
+    code, _, err = _run(capsys, "weights", "download")
+    assert code == 2 and err.strip() == ("ot-style weights: error: The download failed: URL fetch failure: "
+                                         "[Errno -3] Temporary failure in name resolution")
+    assert _run(capsys, "weights")[0] == 2  # an action is required
+
+
+def test_classroom_calls_serve(capsys, monkeypatch):
+    calls = []
+    fake = types.SimpleNamespace(serve=lambda notebook=None, **kw: calls.append((notebook, kw)) or 0)
+    monkeypatch.setitem(sys.modules, "ot_style.classroom", fake)
+    assert _run(capsys, "classroom", "--port", "8899", "--no-browser")[0] == 0
+    assert calls == [(None, {"port": 8899, "open_browser": False})]
+    assert _run(capsys, "classroom", "--notebook", "x.ipynb")[0] == 0
+    assert calls[-1] == ("x.ipynb", {"port": None, "open_browser": True})
