@@ -82,7 +82,7 @@ class FeatureExtractor:
     seed : int
         Seed of random weights.
     verify_checksum : bool
-        Check the MD5 of a file with a published name (see :func:`ot_style.weights.load_weights`).
+        Check a weights file's MD5 against the published one (see :func:`ot_style.weights.load_weights`).
 
     Attributes
     ----------

@@ -134,10 +134,11 @@ def _file_choice(path, origin: str) -> WeightsChoice:
     if not path.is_file():
         raise FileNotFoundError(f"VGG19 weights file {str(path)!r} ({origin}) does not exist.")
     suffix = path.suffix.lower()
+    where = "" if origin in ("Keras cache", "given path") else f" {origin}"
     if suffix == ".mat":
-        return WeightsChoice("matconvnet", path, False, f"ImageNet (MatConvNet file: {path})")
+        return WeightsChoice("matconvnet", path, False, f"ImageNet (MatConvNet file{where}: {path})")
     if suffix in (".h5", ".hdf5", ".keras"):
-        label = "Keras cache" if origin == "Keras cache" else "Keras weights file"
+        label = "Keras cache" if origin == "Keras cache" else f"Keras weights file{where}"
         return WeightsChoice("keras_h5", path, False, f"ImageNet ({label}: {path})")
     raise ValueError(f"Cannot tell what kind of weights {str(path)!r} holds: use a Keras .h5 file or the "
                      f"MatConvNet {MATCONVNET_FILE_NAME}.")
@@ -193,21 +194,29 @@ def resolve_weights(weights="auto") -> WeightsChoice:
     raise ValueError(f"weights must be 'auto', 'imagenet', 'random' or a file path, not {weights!r}.")
 
 
+_MD5_CACHE: dict = {}  # (path, size, mtime) -> hex digest: hashing 550 MB takes seconds, do it once
+
+
 def _md5(path: pathlib.Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _MD5_CACHE:
+        digest = hashlib.md5()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 22), b""):
+                digest.update(chunk)
+        _MD5_CACHE[key] = digest.hexdigest()
+    return _MD5_CACHE[key]
 
 
-def _verify(path: pathlib.Path, expected: tuple[str, ...]) -> None:
+def _verify(path: pathlib.Path, expected) -> None:
+    expected = (expected,) if isinstance(expected, str) else tuple(expected)
     actual = _md5(path)
     if actual not in expected:
         raise ValueError(
-            f"{path.name} has MD5 {actual} but the published file has {' or '.join(expected)}: it is "
-            f"incomplete, corrupt or a different model. Download it again, or pass verify_checksum=False "
-            f"if you trust this file.")
+            f"Checksum mismatch: {path.name} has MD5 {actual} but the published file has "
+            f"{' or '.join(expected)}, so it is incomplete, corrupt or a different model; download it "
+            f"again, or pass verify_checksum=False if you trust this file.")
 
 
 def _check_shapes(name, kernel, bias, path) -> tuple[np.ndarray, np.ndarray]:
@@ -264,6 +273,20 @@ def _read_h5(path: pathlib.Path, convs) -> tuple[dict, dict]:
     return kernels, biases
 
 
+def _unbox(value):
+    """Strip the 1x1 cell/struct wrappers that ``scipy.io.loadmat`` puts around every MATLAB value."""
+    while isinstance(value, np.ndarray) and value.size == 1 and (value.dtype == object or value.dtype.names):
+        value = value.ravel()[0]
+    return value
+
+
+def _field(record, name):
+    """Field ``name`` of a MATLAB struct read by scipy (None if it has no such field)."""
+    record = _unbox(record)
+    names = getattr(getattr(record, "dtype", None), "names", None) or ()
+    return _unbox(record[name]) if name in names else None
+
+
 def _read_mat(path: pathlib.Path, convs) -> tuple[dict, dict, np.ndarray]:
     import scipy.io
 
@@ -273,28 +296,37 @@ def _read_mat(path: pathlib.Path, convs) -> tuple[dict, dict, np.ndarray]:
         raise ValueError(f"{path} is not a MATLAB .mat file ({error}).") from None
     if "layers" not in data:
         raise ValueError(f"{path} is not MatConvNet VGG19 weights: it has no 'layers' variable.")
+    # 'layers' is a 1 x L cell array of structs with (among others) fields name, type and weights, where
+    # weights is a 1 x 2 cell {kernel, bias} (the layout anishathalye/neural-style reads by position).
     by_name = {}
     for entry in np.ravel(data["layers"]):
-        layer = entry.ravel()[0] if entry.dtype == object else entry
-        layer = np.ravel(layer)[0]
-        if layer.dtype.names and "name" in layer.dtype.names:
-            by_name[str(np.ravel(layer["name"])[0])] = layer
+        name = _field(entry, "name")
+        if name is not None:
+            by_name[str(np.ravel(name)[0]) if isinstance(name, np.ndarray) else str(name)] = entry
     found = [name for name in _CONVS if name in by_name]
     kernels, biases = {}, {}
     for name in convs:
-        if name not in by_name or "weights" not in (by_name[name].dtype.names or ()):
+        cell = _field(by_name[name], "weights") if name in by_name else None
+        if cell is None:
             raise _missing(name, path, found)
-        kernel, bias = np.ravel(by_name[name]["weights"])[0].ravel()[:2]
+        pair = list(np.ravel(cell)) if isinstance(cell, np.ndarray) and cell.dtype == object else []
+        if len(pair) != 2:
+            raise ValueError(f"{path} is not VGG19 weights: layer {name} should hold {{kernel, bias}}.")
+        kernel, bias = (np.asarray(_unbox(item)) for item in pair)
+        if kernel.ndim != 4:
+            raise ValueError(f"{path} is not VGG19 weights: layer {name} has a kernel of shape "
+                             f"{kernel.shape}, VGG19 needs (3, 3, in, out).")
         # MatConvNet stores (width, height, in, out); TensorFlow wants (height, width, in, out).
         kernels[name], biases[name] = _check_shapes(name, np.transpose(kernel, (1, 0, 2, 3)), bias, path)
-    if "normalization" in data:  # old format: normalization.averageImage, (224, 224, 3)
-        norm = np.ravel(data["normalization"])[0]
+    if "normalization" in data:  # old (beta16) format: normalization.averageImage, (224, 224, 3)
+        average = _field(data["normalization"], "averageImage")
     elif "meta" in data:  # new format: meta.normalization.averageImage, (1, 1, 3)
-        norm = np.ravel(np.ravel(data["meta"])[0]["normalization"])[0]
+        average = _field(_field(data["meta"], "normalization"), "averageImage")
     else:
-        raise ValueError(f"{path} has no normalization (average image); it is not the MatConvNet VGG19 file.")
-    average = np.asarray(np.ravel(norm["averageImage"])[0], dtype=np.float64)
-    mean = average.reshape(-1, 3).mean(axis=0).astype(np.float32)  # RGB, 0-255
+        average = None
+    if average is None or np.size(average) % 3:
+        raise ValueError(f"{path} has no normalization.averageImage; it is not the MatConvNet VGG19 file.")
+    mean = np.asarray(average, np.float64).reshape(-1, 3).mean(axis=0).astype(np.float32)  # RGB, 0-255
     return kernels, biases, mean
 
 
@@ -312,8 +344,9 @@ def load_weights(weights="auto", *, upto: str = "conv5_4", seed: int = 0,
     seed : int
         Seed of the random weights (ignored for files).
     verify_checksum : bool
-        Check the MD5 of a file whose name is a published one (``imagenet-vgg-verydeep-19.mat``,
-        the Keras ``...notop.h5``) against the published hash.
+        Check the MD5 of every ``.mat`` file against :data:`MATCONVNET_MD5`, and of a ``.h5`` file named
+        like the Keras application file against :data:`KERAS_MD5` (other ``.h5`` files are a user's own
+        weights and have no published hash).
 
     Returns
     -------
@@ -337,7 +370,8 @@ def load_weights(weights="auto", *, upto: str = "conv5_4", seed: int = 0,
         return NetworkWeights(kernels, biases, "BGR", bgr_mean, description)
     path = choice.path
     if choice.kind == "matconvnet":
-        if verify_checksum and path.name == MATCONVNET_FILE_NAME:
+        # Every .mat is checked: VGG19 exists in MatConvNet form only as the two published files.
+        if verify_checksum:
             _verify(path, MATCONVNET_MD5)
         kernels, biases, mean = _read_mat(path, convs)
         return NetworkWeights(kernels, biases, "RGB", mean, choice.description)
