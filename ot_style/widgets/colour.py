@@ -1,0 +1,378 @@
+"""Widgets of notebook 06: colour transfer, colour clouds, style mixing, texture synthesis, masks.
+
+Everything a widget shows is computed by a plain function or class here, so the tests (and the
+notebook's assert cells, which run headless and never fire a callback) call the same code a slider
+calls: :class:`ColourTransferExplorer` (transfer both ways, the sliced W2 per iteration, the 3-D
+colour clouds), :func:`colour_mixing` (the W2 barycentre of two palettes against the averaged
+moments and the averaged Gram matrix), :class:`TextureMixer` (texture synthesis from the barycentre
+target of two styles) and :func:`sky_ground_masks` (the masks of the guided example).
+ipywidgets and matplotlib are imported only inside the functions that build widgets or figures.
+
+Explained in ``notebooks/06_colour_texture_and_mixing.ipynb``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..colour import colour_moments, colour_pixels, colour_sliced_w2, iterate_sliced_transfer, transfer_gaussian
+from ..gaussian import gaussian_barycenter, gaussian_monge_map, gaussian_w2
+from ..moments import Moments
+
+__all__ = ["load_picture", "subsample_colours", "colour_clouds_figure", "ColourTransferExplorer",
+           "transfer_to_gaussian", "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer", "sky_ground_masks",
+           "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
+
+
+def load_picture(source, max_size: int = 128) -> np.ndarray:
+    """An image from an array, a path or a bundled asset name, long side at most ``max_size``.
+
+    Returns
+    -------
+    ndarray, shape (h, w, 3), float32 in [0, 1]
+    """
+    from .. import images
+
+    if isinstance(source, np.ndarray):
+        return np.asarray(source, dtype=np.float32)
+    path = str(source)
+    try:
+        path = str(images.asset_path(path))
+    except (FileNotFoundError, ValueError, KeyError):
+        pass  # not an asset name: load_image reports a missing file in one sentence
+    return images.load_image(path, max_size=max_size)
+
+
+def subsample_colours(image, n_points: int = 1500, *, seed: int = 0) -> np.ndarray:
+    """At most ``n_points`` pixel colours drawn without replacement (seeded), for a scatter plot.
+
+    Returns
+    -------
+    ndarray, shape (min(n_points, h*w), 3), float64
+    """
+    pixels = colour_pixels(image)
+    if pixels.shape[0] <= n_points:
+        return pixels
+    rng = np.random.default_rng(seed)
+    return pixels[rng.choice(pixels.shape[0], n_points, replace=False)]
+
+
+def colour_clouds_figure(panels, *, n_points: int = 1500, seed: int = 0, images: bool = True):
+    """Each image above its colour cloud in RGB space (3-D scatter, each point drawn in its colour).
+
+    Parameters
+    ----------
+    panels : sequence of (str, array_like (h, w, 3))
+        Titles and images, one column each.
+    n_points : int
+        Pixels drawn per cloud (the same seed for every image, so clouds compare like with like).
+    images : bool
+        Draw the images in a first row.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ..plotting import new_figure
+
+    panels = list(panels)
+    rows = 2 if images else 1
+    fig = new_figure(3.0 * len(panels), 3.0 * rows)
+    for column, (title, image) in enumerate(panels):
+        if images:
+            ax = fig.add_subplot(rows, len(panels), column + 1)
+            ax.imshow(np.clip(np.asarray(image, dtype=np.float32), 0, 1))
+            ax.set_title(title, fontsize=9)
+            ax.set_axis_off()
+        ax = fig.add_subplot(rows, len(panels), column + 1 + (len(panels) if images else 0), projection="3d")
+        points = subsample_colours(image, n_points, seed=seed)
+        ax.scatter(points[:, 0], points[:, 1], points[:, 2], c=np.clip(points, 0, 1), s=2, depthshade=False)
+        ax.set(xlim=(0, 1), ylim=(0, 1), zlim=(0, 1), xlabel="R", ylabel="G", zlabel="B")
+        ax.tick_params(labelsize=6)
+        if not images:
+            ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+class ColourTransferExplorer:
+    """Colour transfer between two images, either way, at any number of sliced iterations.
+
+    ``direction`` 0 recolours the first image with the second's colours, 1 the other way round.
+    Iterates of :func:`ot_style.colour.iterate_sliced_transfer` are cached, so moving the slider back
+    and forth costs nothing; the sliced W2 (:func:`ot_style.colour.colour_sliced_w2`, fixed seed) is
+    measured after each iteration.
+
+    Parameters
+    ----------
+    first, second : array_like, shape (h, w, 3)
+    seed : int
+        Seeds the random rotations.
+    n_projections : int
+        Directions of the sliced W2 yardstick.
+    """
+
+    def __init__(self, first, second, *, seed: int = 0, n_projections: int = 200):
+        self.images = (np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32))
+        for image in self.images:
+            colour_pixels(image)  # refuse bad images now, not inside a slider callback
+        self.seed = seed
+        self.n_projections = n_projections
+        self._iterates = {0: [], 1: []}
+        self._steps = {}
+        self._distances = {0: [], 1: []}
+
+    def _pair(self, direction: int):
+        if direction not in (0, 1):
+            raise ValueError(f"direction must be 0 (first -> second) or 1 (second -> first), not {direction!r}.")
+        return (self.images[0], self.images[1]) if direction == 0 else (self.images[1], self.images[0])
+
+    def sliced(self, iterations: int, direction: int = 0) -> np.ndarray:
+        """The content recoloured by ``iterations`` sliced iterations, clipped to [0, 1], float32."""
+        content, style = self._pair(direction)
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise ValueError(f"iterations must be a whole number >= 0; got {iterations!r}.")
+        if iterations == 0:
+            return content.copy()
+        cache = self._iterates[direction]
+        if direction not in self._steps:
+            self._steps[direction] = iterate_sliced_transfer(content, style, seed=self.seed)
+        while len(cache) < iterations:
+            cache.append(next(self._steps[direction]))
+        return np.clip(cache[iterations - 1], 0, 1).reshape(content.shape).astype(np.float32)
+
+    def gaussian(self, direction: int = 0) -> np.ndarray:
+        """The Gaussian (Monge map) transfer, unclipped, so its colour moments are exactly the style's."""
+        content, style = self._pair(direction)
+        return transfer_gaussian(content, style)
+
+    def sliced_w2_curve(self, iterations: int, direction: int = 0) -> np.ndarray:
+        """Sliced W2 to the style's colours after 0, 1, ..., ``iterations`` iterations (float64)."""
+        _, style = self._pair(direction)
+        distances = self._distances[direction]
+        while len(distances) <= iterations:
+            recoloured = self.sliced(len(distances), direction)
+            distances.append(colour_sliced_w2(recoloured, style, n_projections=self.n_projections, seed=1))
+        return np.array(distances[: iterations + 1])
+
+    def figure(self, iterations: int, direction: int = 0, *, n_points: int = 1500):
+        """Content, style, sliced result and Gaussian result with their colour clouds."""
+        content, style = self._pair(direction)
+        return colour_clouds_figure(
+            [("content", content), ("style", style), (f"sliced, {iterations} it.", self.sliced(iterations, direction)),
+             ("Gaussian map", np.clip(self.gaussian(direction), 0, 1))], n_points=n_points, seed=self.seed)
+
+
+def transfer_to_gaussian(content, mean, cov) -> np.ndarray:
+    """Recolour ``content`` so that its colour mean and covariance become ``mean`` and ``cov``.
+
+    The Gaussian Monge map of :func:`ot_style.colour.transfer_gaussian`, towards given moments (e.g. a
+    barycentre of palettes) instead of an image's. Unclipped float32 (h, w, 3).
+    """
+    pixels = colour_pixels(content, name="content image")
+    source = colour_moments(pixels)
+    monge = gaussian_monge_map(source.mean, source.cov, mean, cov)
+    return monge(pixels).reshape(np.shape(content)).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class MixingComparison:
+    """Three ways to mix two Gaussians with weights ``(1 - t, t)``, and their W2 to each one.
+
+    Attributes
+    ----------
+    t : float
+    barycentre, averaged_moments, averaged_gram : Moments
+        The W2 barycentre; the average of the means and of the covariances; the Gaussian whose Gram
+        matrix :math:`\\Sigma + \\mu\\mu^T` is the average of the two Gram matrices (what a Gram-based
+        tool mixes), with the averaged mean.
+    distance_between : float
+        :math:`W_2(A, B)`.
+    distances : dict of str to (float, float)
+        For each mix, its W2 to A and to B. Only the barycentre gives ``(t W, (1 - t) W)``.
+    """
+
+    t: float
+    barycentre: Moments
+    averaged_moments: Moments
+    averaged_gram: Moments
+    distance_between: float
+    distances: dict
+
+
+def mix_gaussians(first: Moments, second: Moments, t: float) -> MixingComparison:
+    """Compare the barycentre with averaged moments and averaged Gram matrices (see :class:`MixingComparison`)."""
+    if not 0.0 <= float(t) <= 1.0:
+        raise ValueError(f"The mixing weight t must lie between 0 and 1; got {t!r}.")
+    w = np.array([1.0 - t, t])
+    means = np.stack([first.mean, second.mean])
+    covs = np.stack([first.cov, second.cov])
+    bary = gaussian_barycenter(means, covs, w)
+    mean = w @ means
+    averaged = Moments(mean, np.einsum("i,ijk->jk", w, covs))
+    grams = covs + np.einsum("ij,ik->ijk", means, means)
+    gram_cov = np.einsum("i,ijk->jk", w, grams) - np.outer(mean, mean)
+    averaged_gram = Moments(mean, 0.5 * (gram_cov + gram_cov.T))
+    distances = {name: (gaussian_w2(g.mean, g.cov, first.mean, first.cov),
+                        gaussian_w2(g.mean, g.cov, second.mean, second.cov))
+                 for name, g in (("barycentre", bary), ("averaged moments", averaged),
+                                 ("averaged Gram", averaged_gram))}
+    return MixingComparison(float(t), bary, averaged, averaged_gram,
+                            gaussian_w2(first.mean, first.cov, second.mean, second.cov), distances)
+
+
+def colour_mixing(content, first_style, second_style, t: float):
+    """Recolour ``content`` towards the W2 barycentre of two styles' colour Gaussians.
+
+    Returns
+    -------
+    (ndarray (h, w, 3) float32, MixingComparison)
+        The recoloured content (unclipped) and the comparison of the three mixes of the palettes.
+    """
+    comparison = mix_gaussians(colour_moments(first_style), colour_moments(second_style), t)
+    return transfer_to_gaussian(content, *comparison.barycentre), comparison
+
+
+class TextureMixer:
+    """Texture synthesis from the W2 barycentre of two styles (``stylize`` with ``style_weights``).
+
+    Results are cached per mixing weight, so a slider that comes back to a value shows it at once.
+
+    Parameters
+    ----------
+    first, second : array_like, shape (h, w, 3)
+    size, steps, weights, seed, config, extractor
+        Passed to :func:`ot_style.stylize` (None: from the config).
+    """
+
+    def __init__(self, first, second, *, size=None, steps=None, weights=None, seed=None, config=None,
+                 extractor=None):
+        self.styles = [np.asarray(first, dtype=np.float32), np.asarray(second, dtype=np.float32)]
+        self.options = dict(size=size, steps=steps, weights=weights, seed=seed, config=config,
+                            extractor=extractor)
+        self._results = {}
+
+    def texture(self, t: float):
+        """The :class:`ot_style.StyleResult` of a texture whose target is the barycentre at weight ``t``."""
+        from ..synthesis import stylize
+
+        key = round(float(t), 6)
+        if not 0.0 <= key <= 1.0:
+            raise ValueError(f"The mixing weight t must lie between 0 and 1; got {t!r}.")
+        if key not in self._results:
+            self._results[key] = stylize(None, self.styles, loss="w2", style_weights=[1.0 - key, key],
+                                         **self.options)
+        return self._results[key]
+
+
+def sky_ground_masks(shape, horizon: float = 0.45, softness: float = 0.0):
+    """Two complementary masks: the top ``horizon`` of the picture (sky) and the rest (ground).
+
+    Parameters
+    ----------
+    shape : (int, int)
+        ``(h, w)`` of the content image.
+    horizon : float
+        Fraction of the height above the horizon, in (0, 1).
+    softness : float
+        Width of a linear blend around the horizon as a fraction of the height (0: a hard edge).
+
+    Returns
+    -------
+    (ndarray (h, w), ndarray (h, w))
+        float32 weights in [0, 1] that sum to 1 at every pixel.
+    """
+    h, w = int(shape[0]), int(shape[1])
+    if not 0.0 < horizon < 1.0:
+        raise ValueError(f"horizon must be a fraction of the height strictly between 0 and 1; got {horizon!r}.")
+    rows = (np.arange(h) + 0.5) / h
+    if softness > 0:
+        sky = np.clip((horizon + softness / 2 - rows) / softness, 0.0, 1.0)
+    else:
+        sky = (rows < horizon).astype(np.float64)
+    sky = np.repeat(sky[:, None], w, axis=1).astype(np.float32)
+    return sky, (1.0 - sky).astype(np.float32)
+
+
+# --- ipywidgets front ends (thin: every number they show comes from the functions above) ---------
+
+def _image_widget(fig):
+    import ipywidgets as widgets
+
+    from ..plotting import figure_png
+
+    return widgets.Image(value=figure_png(fig), format="png")
+
+
+def colour_transfer_widget(first="houses.png", second="swirls.png", *, max_size: int = 96,
+                           max_iterations: int = 20, seed: int = 0):
+    """Direction toggle + iterations slider; shows the images and their colour clouds."""
+    import ipywidgets as widgets
+
+    from ..plotting import figure_png
+
+    explorer = ColourTransferExplorer(load_picture(first, max_size), load_picture(second, max_size), seed=seed)
+    direction = widgets.ToggleButtons(options=[("first -> second", 0), ("second -> first", 1)], value=0,
+                                      description="Direction")
+    iterations = widgets.IntSlider(value=5, min=0, max=max_iterations, description="Iterations")
+    label = widgets.HTML()
+    picture = _image_widget(explorer.figure(iterations.value, 0))
+
+    def update(_=None):
+        curve = explorer.sliced_w2_curve(iterations.value, direction.value)
+        label.value = (f"sliced W2 to the style's colours: {curve[0]:.4f} before, {curve[-1]:.4f} after "
+                       f"{iterations.value} iterations ({100 * (1 - curve[-1] / curve[0]):.1f}% lower)")
+        picture.value = figure_png(explorer.figure(iterations.value, direction.value))
+
+    direction.observe(update, names="value")
+    iterations.observe(update, names="value")
+    update()
+    box = widgets.VBox([widgets.HBox([direction, iterations]), label, picture])
+    box.explorer = explorer
+    return box
+
+
+def colour_mixing_widget(content="houses.png", first="swirls.png", second="glyph_rain.png", *,
+                         max_size: int = 96):
+    """A mixing slider: the content recoloured towards the barycentre of two palettes."""
+    import ipywidgets as widgets
+
+    from ..plotting import figure_png
+
+    images = [load_picture(source, max_size) for source in (content, first, second)]
+    slider = widgets.FloatSlider(value=0.5, min=0.0, max=1.0, step=0.05, description="Mix t")
+    label = widgets.HTML()
+    picture = widgets.Image(format="png")
+
+    def update(_=None):
+        recoloured, comparison = colour_mixing(*images, slider.value)
+        rows = "".join(f"<tr><td>{name}</td><td>{a:.4f}</td><td>{b:.4f}</td></tr>"
+                       for name, (a, b) in comparison.distances.items())
+        label.value = (f"<table><tr><th>mix</th><th>W2 to first</th><th>W2 to second</th></tr>{rows}</table>"
+                       f"W2 between the palettes: {comparison.distance_between:.4f}")
+        picture.value = figure_png(colour_clouds_figure(
+            [("first style", images[1]), (f"mix t={slider.value:.2f}", np.clip(recoloured, 0, 1)),
+             ("second style", images[2])]))
+
+    slider.observe(update, names="value")
+    update()
+    return widgets.VBox([slider, label, picture])
+
+
+def texture_mixing_widget(mixer: TextureMixer, *, values=(0.0, 0.25, 0.5, 0.75, 1.0)):
+    """A slider over a few mixing weights; each texture is synthesised on first view, then cached."""
+    import ipywidgets as widgets
+
+    from .playground import png_bytes
+
+    slider = widgets.SelectionSlider(options=list(values), value=values[len(values) // 2], description="Mix t")
+    picture = widgets.Image(format="png")
+
+    def update(_=None):
+        picture.value = png_bytes(mixer.texture(slider.value).image)
+
+    slider.observe(update, names="value")
+    update()
+    return widgets.VBox([slider, picture])
