@@ -14,7 +14,8 @@ pytest.importorskip("ipywidgets")
 
 from ot_style.config import default_config  # noqa: E402
 from ot_style.widgets import playground as pg  # noqa: E402
-from ot_style.widgets.compare import feature_measures, gram_twin, receptive_field  # noqa: E402
+from ot_style.widgets.compare import (feature_measures, gram_twin, measured_receptive_field,  # noqa: E402
+                                      receptive_field)
 from ot_style.widgets.runner import RELU_LAYERS, Playground  # noqa: E402
 
 FAST_STEPS = 4
@@ -243,6 +244,12 @@ def test_receptive_fields_match_the_hand_count():
     assert {name: receptive_field(name) for name in expected} == expected
     with pytest.raises(ValueError, match="relu1_1"):
         receptive_field("relu9_9")
+
+
+def test_the_gradient_support_of_a_central_activation_is_the_receptive_field():
+    # Measured on the network (random weights, average pooling), not counted: the two must agree.
+    for name in ("relu1_1", "relu1_2", "relu2_1", "relu3_1"):
+        assert measured_receptive_field(name) == receptive_field(name)
 
 
 def test_gram_twin_has_the_same_gram_but_a_large_w2():

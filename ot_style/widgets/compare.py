@@ -18,7 +18,7 @@ import numpy as np
 from ..config import STYLE_LOSSES, StyleConfig, default_config
 
 __all__ = ["LossComparison", "compare_losses", "feature_measures", "gram_twin", "layer_textures",
-           "receptive_field", "LayerTexture", "MEASURES"]
+           "receptive_field", "measured_receptive_field", "LayerTexture", "MEASURES"]
 
 #: The measures every result is scored under, all on VGG features against the style's features,
 #: summed over the style layers (NumPy references from :mod:`ot_style.gaussian`, :mod:`ot_style.emd`).
@@ -203,6 +203,34 @@ def receptive_field(layer: str) -> int:
         if row.name == layer:
             return field_side
     raise AssertionError("unreachable: layer_info accepted the name")
+
+
+def measured_receptive_field(layer: str, *, weights: str = "random", seed: int = 0) -> int:
+    """Side in pixels of the patch that actually moves the central activation of ``layer``.
+
+    The gradient of the central activation (summed over channels, before its ReLU) with respect to
+    a noise image is non-zero exactly on the pixels it depends on; we return the width of that
+    support. Average pooling is used so every pixel of a pooling window passes gradient (max pooling
+    passes it to one pixel in four); dead ReLUs on the way can only shrink the support, so the value
+    is at most :func:`receptive_field` and equals it when nothing is gated off (notebook 07).
+    """
+    import tensorflow as tf
+
+    from ..layer_table import layer_info
+    from ..vgg import FeatureExtractor
+
+    conv = "conv" + layer_info(layer).name[4:] if layer.startswith("relu") else layer
+    side, stride = receptive_field(layer), 2 ** layer_info(conv).pools_before
+    size = stride * (-(-(side + 2 * stride) // stride) + 1)  # the whole field fits, away from padding
+    extractor = FeatureExtractor((conv,), weights=weights, pooling="avg", seed=seed)
+    image = tf.Variable(np.random.default_rng(seed).uniform(0.25, 0.75, (1, size, size, 3)).astype(np.float32))
+    with tf.GradientTape() as tape:
+        activation = extractor(image)[conv]
+        centre = activation.shape[1] // 2
+        value = tf.reduce_sum(activation[0, centre, centre, :])
+    moved = np.abs(tape.gradient(value, image).numpy()[0]).sum(axis=-1) > 0
+    rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
+    return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
 
 
 def _fit(image, long_side: int) -> tuple[int, int]:
