@@ -39,7 +39,7 @@ _EXPORTS = {
     "save_image": "images",
 }
 _SUBMODULES = {"counterexamples", "colour", "config", "emd", "gaussian", "images", "layer_table",
-               "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli"}
+               "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli", "guidance"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 
