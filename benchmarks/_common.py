@@ -1,0 +1,78 @@
+"""Shared helpers of the benchmarks: thread setup, timing, and this machine's float32 matmul peak.
+
+Not part of the package (benchmarks/ is not installed). Every figure a benchmark prints is measured in
+the same process as the reference it is compared with, so a loaded machine slows both alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+# Quiet TensorFlow before it is imported anywhere.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
+
+
+def physical_cores() -> int:
+    """Cores to use for intra-op threads (os.cpu_count(): this machine reports no SMT siblings)."""
+    return os.cpu_count() or 1
+
+
+def setup_tensorflow(threads: int):
+    """Import TensorFlow with ``threads`` intra-op threads and one inter-op thread (before any TF op)."""
+    import tensorflow as tf
+
+    from ot_style.vgg import configure_threads
+
+    configure_threads(intra_op=threads, inter_op=1)
+    return tf
+
+
+def device_name(tf) -> str:
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)}"
+    return f"CPU: {platform.processor() or platform.machine()}, {physical_cores()} cores"
+
+
+def time_calls(fn, *, warmup: int, repeats: int) -> list[float]:
+    """Wall seconds of ``repeats`` calls of ``fn`` after ``warmup`` untimed ones (tracing, caches)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def matmul_peak_gflops(tf, *, n: int = 2048, warmup: int = 2, repeats: int = 7) -> float:
+    """This machine's float32 matmul rate in TensorFlow: 2 n^3 / median seconds of an n x n product.
+
+    Same library, same thread pools and same statistic (median) as the figures compared with it.
+    """
+    a = tf.random.stateless_normal((n, n), seed=(1, 2), dtype=tf.float32)
+    b = tf.random.stateless_normal((n, n), seed=(3, 4), dtype=tf.float32)
+
+    @tf.function
+    def product():
+        return tf.reduce_sum(tf.linalg.matmul(a, b))
+
+    seconds = median(time_calls(lambda: float(product()), warmup=warmup, repeats=repeats))
+    return 2.0 * n ** 3 / seconds / 1e9
+
+
+def print_json(figures: dict) -> None:
+    """The last line a benchmark prints: one JSON object."""
+    print(json.dumps(figures, sort_keys=False))
