@@ -113,8 +113,11 @@ def gaussian_w2(mean_x, cov_x, mean_y, cov_y, *, squared: bool = False) -> float
     below the rounding level :math:`c\,\varepsilon\,\lambda_{max}`) of the symmetric
     matrix :math:`\Sigma_y^{1/2}\Sigma_x\Sigma_y^{1/2}`; no ``eigvals`` of the non-symmetric
     product and no rounding (the theory notebook's ``np.round(..., 5)`` loses about seven digits).
-    A tiny negative :math:`W_2^2` from rounding is clamped to 0 before the square root, so
-    ``gaussian_w2(m, C, m, C)`` is 0 up to about ``1e-8 * sqrt(tr C)``. Explained in notebook
+    A tiny negative :math:`W_2^2` from rounding is clamped to 0 before the square root.
+    :math:`W_2^2` is exact to about :math:`\varepsilon\,(\operatorname{tr}\Sigma_x+\operatorname{tr}\Sigma_y)`;
+    :math:`W_2` itself, being its square root, only to the square root of that near zero: for
+    ``C = diag(1, 1e-10)``, ``gaussian_w2(m, C, m, C)`` is ``1.4e-5`` (an eigenvalue of 1e-20 is below
+    float64's resolution of the middle matrix). Use ``squared=True`` when that matters. Explained in notebook
     ``02_wasserstein_between_gaussians.ipynb``; compared with eq. 4 in ``01_gram_is_not_a_metric``.
 
     Parameters
