@@ -249,14 +249,40 @@ def _style_kwargs(args, cfg) -> dict:
     return kwargs
 
 
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow without its C++ start-up chatter (CUDA probing, CPU flags) on the terminal.
+
+    That chatter comes from absl logging, which ``TF_CPP_MIN_LOG_LEVEL`` does not fully silence, so the
+    file descriptor 2 is pointed at /dev/null during the import only. Python errors still surface as
+    exceptions. The library never does this; it is the command line's choice for a clean first run.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real stderr (e.g. embedded): import normally
+        import tensorflow  # noqa: F401
+        return
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _run(content, styles, output: Path, *, weights, cfg, **kwargs):
     """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C)."""
     from tqdm import tqdm
 
+    _import_tensorflow_quietly()
     from .synthesis import stylize
 
-    scales = kwargs.get("scales") or ((kwargs["size"],) if "size" in kwargs else cfg.scales)
-    total = kwargs.get("steps", cfg.steps) * len(scales)
+    # Steps are per scale; a --size without --scales rescales the config's schedule (same count).
+    total = kwargs.get("steps", cfg.steps) * len(kwargs.get("scales") or cfg.scales)
     bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")
 
     def callback(iterate):
@@ -333,9 +359,13 @@ def _demo_figures(content, style, result, folder: Path) -> list[Path]:
 
     fig = Figure(figsize=(6, 4), layout="constrained")
     ax = fig.subplots()
+    terms = [t for t in result.history if t != "total"]
     for term, values in result.history.items():
+        if len(terms) == 1 and term != "total":
+            continue  # one term: it is the total, drawn once
         if values and min(values) > 0:
-            ax.semilogy(values, label=term, lw=2.0 if term == "total" else 1.0)
+            label = terms[0] if term == "total" and len(terms) == 1 else term
+            ax.semilogy(values, label=label, lw=2.0 if term == "total" else 1.0)
     ax.set_xlabel("step (all scales)")
     ax.set_ylabel("loss")
     ax.set_title(f"{cfg.loss} loss" + (" (random weights)" if result.random_weights else ""))

@@ -237,6 +237,16 @@ def test_options_are_passed_and_absent_ones_left_to_the_config(tmp_path, capsys,
     assert kwargs == dict(style_weights=(3.0, 1.0), weights="random")  # nothing else is decided here
 
 
+def test_transparency_is_reported_as_a_note(tmp_path, capsys, pictures, recorded):
+    rgba = np.dstack([RNG.integers(0, 256, (40, 40, 3)), np.full((40, 40), 100)]).astype(np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "glass.png")
+    code, _, err = _run(capsys, "transfer", tmp_path / "glass.png", pictures[1], "-o", tmp_path / "o.png",
+                        "--weights", "random")
+    assert code == 0
+    assert "note: glass.png has transparent pixels; they were composited on a white background." in err
+    assert recorded[0][0].min() > 0.5  # 100/255 opaque over white
+
+
 def test_keyboard_interrupt_escaping_the_engine(tmp_path, capsys, pictures, monkeypatch):
     def stylize(*args, **kwargs):
         raise KeyboardInterrupt
@@ -317,3 +327,65 @@ def test_classroom_calls_serve(capsys, monkeypatch):
     assert calls == [(None, {"port": 8899, "open_browser": False})]
     assert _run(capsys, "classroom", "--notebook", "x.ipynb")[0] == 0
     assert calls[-1] == ("x.ipynb", {"port": None, "open_browser": True})
+
+
+# --- real runs of the engine (random weights, tiny pictures) ----------------------------------------
+
+SMALL = ["--weights", "random", "--layers", "relu1_1", "relu2_1", "--steps", "3"]
+
+
+def test_demo_end_to_end_in_fast_mode(tmp_path, capsys):
+    folder = tmp_path / "demo" / "nested"  # created on the way
+    code, out, err = _run(capsys, "demo", "-o", folder, "--weights", "random")
+    assert code == 0, err
+    assert sorted(os.listdir(folder)) == sorted(cli.DEMO_FILES)  # no temporary file left
+    for name in cli.DEMO_FILES:
+        assert str(folder / name) in out
+    result = load_image(folder / "result.png")
+    assert max(result.shape[:2]) == default_config().size and result.std() > 0.01
+    side, curve = (Image.open(folder / name) for name in cli.DEMO_FILES[1:])
+    assert side.size[0] > 2 * side.size[1] and curve.size[0] > 300
+    assert "WARNING: the VGG19 network has RANDOM weights" in err and "fast mode" in out
+
+
+def test_transfer_and_texture_write_real_pictures(tmp_path, capsys, pictures):
+    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "t.jpg", "--size", "32",
+                          "--scales", "32", *SMALL)
+    assert code == 0, err
+    assert load_image(tmp_path / "t.jpg").shape == (27, 32, 3)  # content 48x40 -> long side 32
+    assert f"wrote {tmp_path / 't.jpg'}" in out and "3/3" in err  # the progress bar reached the end
+    code, _, err = _run(capsys, "texture", pictures[1], pictures[0], "-o", tmp_path / "x.png",
+                        "--size", "40", "--scales", "40", "--style-weights", "1", "1", *SMALL)
+    assert code == 0, err
+    assert load_image(tmp_path / "x.png").shape == (40, 33, 3)  # the first style's shape, long side 40
+    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "y.png", "--size", "8",
+                        "--scales", "8", "--weights", "random", "--layers", "relu4_1")
+    assert code == 2 and "too small for layer relu4_1" in err  # the engine's check, as one line
+    assert not (tmp_path / "y.png").exists()
+
+
+def test_ctrl_c_saves_the_best_image(tmp_path, capsys, pictures, monkeypatch):
+    from ot_style import synthesis
+
+    real_stylize, results = synthesis.stylize, []
+
+    def stylize_then_ctrl_c(*args, callback, **kwargs):
+        def pressing_ctrl_c(iterate):
+            callback(iterate)
+            if iterate.step >= 2:
+                raise KeyboardInterrupt
+
+        results.append(real_stylize(*args, callback=pressing_ctrl_c, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(synthesis, "stylize", stylize_then_ctrl_c)
+    before = _only_pictures(tmp_path)
+    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--size", "32",
+                          "--scales", "16", "32", *SMALL[:-2], "--steps", "20")
+    assert code == 130, err
+    assert results[0].interrupted and results[0].evaluations < 20
+    assert f"Interrupted: the best image so far was saved to {tmp_path / 'out.png'}" in err
+    saved = load_image(tmp_path / "out.png")
+    assert saved.shape == (27, 32, 3)  # stopped at the coarse scale, upsampled to the full size
+    np.testing.assert_allclose(saved, np.clip(results[0].image, 0, 1), atol=0.5 / 255 + 1e-6)
+    assert _only_pictures(tmp_path) == sorted(before + ["out.png"])
