@@ -144,7 +144,7 @@ def test_run_produces_an_image_a_loss_history_and_a_preview():
     assert max(result.image.shape[:2]) == 32 and result.image.shape[2] == 3
     assert np.all(np.isfinite(result.image)) and result.image.min() >= 0 and result.image.max() <= 1
     total = model.history["total"]
-    assert len(total) >= 2 and total[-1] < total[0]
+    assert len(total) >= 2 and min(total) < total[0]
     assert _png_shape(ui.preview.value)[:2] == result.image.shape[:2]
     assert len(ui.loss_plot.value) > 100
     assert ui.progress.value == ui.progress.max
@@ -285,10 +285,10 @@ def test_compare_losses_measures_every_result_under_every_loss():
 
 def test_layer_explorer_slider_switches_the_texture():
     ex = pg.layer_explorer("swirls.png", layers=("relu1_1", "relu3_1"), weights="random",
-                           size=32, steps=2)
-    first = ex.image.value
-    assert "3x3" in ex.caption.value
+                           size=32, steps=FAST_STEPS)
+    assert ex.image.value == pg.png_bytes(ex.textures["relu1_1"].image) and "3x3" in ex.caption.value
     ex.slider.value = "relu3_1"
-    assert ex.image.value != first and "24x24" in ex.caption.value
+    assert ex.image.value == pg.png_bytes(ex.textures["relu3_1"].image) and "24x24" in ex.caption.value
     for texture in ex.textures.values():
-        assert max(texture.image.shape[:2]) == 32 and texture.losses[-1] < texture.losses[0]
+        # the history holds every evaluation (line searches too); the best one beat the noise start
+        assert max(texture.image.shape[:2]) == 32 and min(texture.losses) < texture.losses[0]
