@@ -101,7 +101,9 @@ def test_mean_variance_ui_sliders_update_numbers_and_picture():
 # ------------------------------------------------------------------ notebook 02
 
 def test_w2_step_by_step_matches_library_and_pot():
-    ot = pytest.importorskip("ot")
+    from ot_style._pot import import_pot
+
+    ot = import_pot()
     rng = np.random.default_rng(0)
     for dim in (1, 2, 5):
         a, b = rng.standard_normal((2, dim, dim))
@@ -188,7 +190,7 @@ def test_cost_table_reproduces_the_theory_notebook():
 
 
 def test_timing_runs_each_method_on_the_same_samples():
-    result = theory.time_w2_methods([20, 40], dim=1, repeats=1)
+    result = theory.time_w2_methods([200, 400], dim=1, repeats=1)
     assert set(result.seconds) == {"exact EMD", "sliced W2", "Gaussian closed form"}
     for name, seconds in result.seconds.items():
         assert seconds.shape == (2,) and np.all(seconds > 0)
@@ -196,7 +198,7 @@ def test_timing_runs_each_method_on_the_same_samples():
     np.testing.assert_allclose(result.values["sliced W2"], result.values["exact EMD"], rtol=1e-9)
     # the three agree on a unit shift of 1-D standard normals (W2 = 1) up to sampling error
     for values in result.values.values():
-        assert np.all(np.abs(values - 1.0) < 0.6)
+        assert np.all(np.abs(values - 1.0) < 0.3)
     assert set(result.slopes()) == set(result.seconds)
 
 
