@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["new_figure", "figure_png", "samples_to_patch", "draw_patch", "Ellipse", "ellipse_parameters",
-           "draw_ellipse", "loglog_slope", "format_bytes", "format_count"]
+__all__ = ["new_figure", "figure_png", "samples_to_patch", "draw_patch", "patches_figure", "Ellipse",
+           "ellipse_parameters", "draw_ellipse", "mean_std_plane_figure", "monge_map_figure", "convergence_figure",
+           "loglog_slope", "loglog_timing_figure", "format_bytes", "format_count"]
 
 
 def new_figure(width: float = 6.0, height: float = 3.0, *, dpi: int = 90):
@@ -73,6 +74,46 @@ def draw_patch(ax, samples, title: str = "", side: int | None = None) -> None:
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize=9)
+
+
+def patches_figure(panels, *, height: float = 2.4):
+    """One row of colour patches: ``panels`` is a list of ``(title, samples (n, 3))``. Notebook 01."""
+    fig = new_figure(2.0 * len(panels), height)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (title, samples) in zip(axes, panels):
+        draw_patch(ax, samples, title)
+    fig.tight_layout()
+    return fig
+
+
+def mean_std_plane_figure(mean, std, target_mean, target_std, samples, target_samples):
+    r"""1-D Gaussians as points of the (mean, standard deviation) plane, with two grey patches.
+
+    The red half circle :math:`\mu^2+\sigma^2 = \mu_y^2+\sigma_y^2` is where the Gram loss is 0; the
+    dashed circle around the target goes through X: in 1-D, :math:`W_2` is the Euclidean distance in
+    this plane. Notebook ``01_gram_is_not_a_metric``.
+    """
+    fig = new_figure(8.0, 2.9)
+    grid = fig.add_gridspec(1, 3, width_ratios=[1.6, 1, 1])
+    ax = fig.add_subplot(grid[0])
+    t = np.linspace(0, np.pi, 200)
+    r = np.hypot(target_mean, target_std)
+    w2 = np.hypot(mean - target_mean, std - target_std)
+    ax.plot(r * np.cos(t), r * np.sin(t), color="tab:red", label="Gram loss = 0")
+    ax.plot(target_mean + w2 * np.cos(2 * t), target_std + w2 * np.sin(2 * t), color="tab:blue", ls="--",
+            label="same W2 as X")
+    ax.plot([target_mean], [target_std], "o", color="black", label="target Y")
+    ax.plot([mean], [std], "o", color="tab:orange", label="X")
+    ax.set_xlabel("mean")
+    ax.set_ylabel("standard deviation")
+    ax.set_aspect("equal")
+    ax.set_xlim(-1.1, 1.1)
+    ax.set_ylim(-0.05, 1.1)
+    ax.legend(fontsize=7, loc="upper left")
+    draw_patch(fig.add_subplot(grid[1]), samples, "X")
+    draw_patch(fig.add_subplot(grid[2]), target_samples, "target Y")
+    fig.tight_layout()
+    return fig
 
 
 @dataclass(frozen=True)
@@ -139,6 +180,69 @@ def draw_ellipse(ax, mean, cov, n_std: float = 2.0, **style) -> Ellipse:
     style.setdefault("lw", 2)
     ax.add_patch(EllipsePatch(tuple(e.center), e.width, e.height, angle=e.angle, **style))
     return e
+
+
+def monge_map_figure(x, tx, mean_x, cov_x, mean_y, cov_y, *, arrows: int = 40, title: str = ""):
+    """2-D samples ``x`` (n, 2), their images ``tx`` under a transport map drawn as arrows, and the
+    2-standard-deviation ellipses of both Gaussians. Notebook ``02_wasserstein_between_gaussians``."""
+    fig = new_figure(5.5, 4.2)
+    ax = fig.add_subplot()
+    ax.scatter(x[:, 0], x[:, 1], s=6, color="tab:blue", alpha=0.5, label="samples of X")
+    ax.scatter(tx[:, 0], tx[:, 1], s=6, color="tab:orange", alpha=0.5, label="T(x)")
+    k = min(int(arrows), x.shape[0])
+    ax.quiver(x[:k, 0], x[:k, 1], tx[:k, 0] - x[:k, 0], tx[:k, 1] - x[:k, 1], angles="xy",
+              scale_units="xy", scale=1, width=0.003, color="gray")
+    draw_ellipse(ax, mean_x, cov_x, edgecolor="tab:blue", label="X (2 std)")
+    draw_ellipse(ax, mean_y, cov_y, edgecolor="tab:orange", label="Y (2 std)")
+    ax.set_aspect("equal")
+    ax.set_xlim(-5, 5)
+    ax.set_ylim(-4, 4)
+    ax.legend(fontsize=7, loc="upper left")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _plain_log_ticks(ax, ns) -> None:
+    # One plain label per measured n instead of matplotlib's overlapping "3x10^1" minor labels.
+    from matplotlib.ticker import NullLocator
+
+    ax.set_xticks([int(n) for n in ns], [str(int(n)) for n in ns])
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
+def convergence_figure(ns, empirical, spread, closed_form: float):
+    """Empirical W2 with its spread against the sample count, and the closed form as a line.
+    Notebook ``02_wasserstein_between_gaussians``."""
+    fig = new_figure(5.0, 3.0)
+    ax = fig.add_subplot()
+    ax.errorbar(ns, empirical, yerr=spread, marker="o", label="empirical_w2 (exact EMD)")
+    ax.axhline(closed_form, color="black", ls="--", label="gaussian_w2 (eq. 2)")
+    ax.set_xscale("log")
+    _plain_log_ticks(ax, ns)
+    ax.set_xlabel("samples per Gaussian")
+    ax.set_ylabel("W2")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def loglog_timing_figure(ns, seconds: dict, *, title: str = ""):
+    """Seconds against sample count on log-log axes, one line per method, with the fitted exponent
+    (:func:`loglog_slope`) in the legend. Notebook ``03_the_cost_of_exact_emd``."""
+    fig = new_figure(5.5, 3.5)
+    ax = fig.add_subplot()
+    for name, values in seconds.items():
+        ax.loglog(ns, values, marker="o", label=f"{name} (~ n^{loglog_slope(ns, values):.1f})")
+    _plain_log_ticks(ax, ns)
+    ax.set_xlabel("samples per image n")
+    ax.set_ylabel("seconds per distance")
+    if title:
+        ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def loglog_slope(x, y) -> float:

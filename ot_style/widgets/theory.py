@@ -94,14 +94,11 @@ def counterexample_losses(n: int = 10_000, seed: int = 0) -> list[PairLosses]:
 def counterexample_patches(n: int = 400, seed: int = 0):
     """Samples of X, Y, W, Z drawn as RGB colour patches (one sample per pixel), as in the theory
     notebook: equal Gram matrices, visibly different colours. Notebook 01. Returns a Figure."""
-    fig = plotting.new_figure(8.0, 2.4)
-    axes = fig.subplots(1, 4)
-    for k, (name, p) in enumerate(PAIRS.items()):
+    panels = []
+    for name, p in PAIRS.items():
         x, y = p.sample(n, seed)
-        plotting.draw_patch(axes[2 * k], x, f"{name[0]}  (pair {name})")
-        plotting.draw_patch(axes[2 * k + 1], y, f"{name[1]}  (pair {name})")
-    fig.tight_layout()
-    return fig
+        panels += [(f"{name[0]}  (pair {name})", x), (f"{name[1]}  (pair {name})", y)]
+    return plotting.patches_figure(panels)
 
 
 def gram_distance(mean_x, cov_x, mean_y, cov_y) -> float:
@@ -217,28 +214,9 @@ class MeanVarianceExplorer:
 
     def figure(self):
         """The (mean, std) plane with the Gram-blind circle and the W2 circle, and the two grey patches."""
-        fig = plotting.new_figure(8.0, 2.9)
-        grid = fig.add_gridspec(1, 3, width_ratios=[1.6, 1, 1])
-        ax = fig.add_subplot(grid[0])
-        t = np.linspace(0, np.pi, 200)
-        r, w2 = np.sqrt(self.gram_level), self.losses()["w2"]
-        ty, sy = self.target_mean, np.sqrt(self.target_variance)
-        ax.plot(r * np.cos(t), r * np.sin(t), color="tab:red", label="Gram loss = 0")
-        ax.plot(ty + w2 * np.cos(2 * t), sy + w2 * np.sin(2 * t), color="tab:blue", ls="--",
-                label="same W2 as X")
-        ax.plot([ty], [sy], "o", color="black", label="target Y")
-        ax.plot([self.mean], [np.sqrt(self.variance)], "o", color="tab:orange", label="X")
-        ax.set_xlabel("mean")
-        ax.set_ylabel("standard deviation")
-        ax.set_aspect("equal")
-        ax.set_xlim(-1.1, 1.1)
-        ax.set_ylim(-0.05, 1.1)
-        ax.legend(fontsize=7, loc="upper left")
         x, y = self.samples()
-        plotting.draw_patch(fig.add_subplot(grid[1]), x, "X")
-        plotting.draw_patch(fig.add_subplot(grid[2]), y, "target Y")
-        fig.tight_layout()
-        return fig
+        return plotting.mean_std_plane_figure(self.mean, np.sqrt(self.variance), self.target_mean,
+                                              np.sqrt(self.target_variance), x, y)
 
 
 class MeanVarianceUI(_UI):
@@ -400,25 +378,10 @@ class Gaussian2DExplorer:
 
     def figure(self):
         """Samples of X, the arrows x -> T(x), and the 2-standard-deviation ellipses of X and Y."""
-        mx, cx, my, cy = g = self.gaussians()
+        g = self.gaussians()
         x = self.samples_x()
-        tx = gaussian_monge_map(*g)(x)
-        fig = plotting.new_figure(5.5, 4.2)
-        ax = fig.add_subplot()
-        ax.scatter(x[:, 0], x[:, 1], s=6, color="tab:blue", alpha=0.5, label="samples of X")
-        ax.scatter(tx[:, 0], tx[:, 1], s=6, color="tab:orange", alpha=0.5, label="T(x)")
-        k = min(self.arrows, x.shape[0])
-        ax.quiver(x[:k, 0], x[:k, 1], tx[:k, 0] - x[:k, 0], tx[:k, 1] - x[:k, 1], angles="xy",
-                  scale_units="xy", scale=1, width=0.003, color="gray")
-        plotting.draw_ellipse(ax, mx, cx, edgecolor="tab:blue", label="X (2 std)")
-        plotting.draw_ellipse(ax, my, cy, edgecolor="tab:orange", label="Y (2 std)")
-        ax.set_aspect("equal")
-        ax.set_xlim(-5, 5)
-        ax.set_ylim(-4, 4)
-        ax.legend(fontsize=7, loc="upper left")
-        ax.set_title(f"W2 = {self.numbers()['w2']:.3f}", fontsize=9)
-        fig.tight_layout()
-        return fig
+        return plotting.monge_map_figure(x, gaussian_monge_map(*g)(x), *g, arrows=self.arrows,
+                                         title=f"W2 = {gaussian_w2(*g):.3f}")
 
 
 class Gaussian2DUI(_UI):
@@ -514,27 +477,9 @@ def empirical_convergence(mean_x, cov_x, mean_y, cov_y, ns, *, trials: int = 3, 
                        gaussian_w2(mean_x, cov_x, mean_y, cov_y))
 
 
-def _plain_log_ticks(ax, ns) -> None:
-    # One plain label per measured n instead of matplotlib's overlapping "3x10^1" minor labels.
-    from matplotlib.ticker import NullLocator
-
-    ax.set_xticks([int(n) for n in ns], [str(int(n)) for n in ns])
-    ax.xaxis.set_minor_locator(NullLocator())
-
-
 def convergence_figure(result: Convergence):
     """Empirical W2 (with its spread over trials) against the sample count, and the closed form."""
-    fig = plotting.new_figure(5.0, 3.0)
-    ax = fig.add_subplot()
-    ax.errorbar(result.ns, result.empirical, yerr=result.spread, marker="o", label="empirical_w2 (exact EMD)")
-    ax.axhline(result.closed_form, color="black", ls="--", label="gaussian_w2 (eq. 2)")
-    ax.set_xscale("log")
-    _plain_log_ticks(ax, result.ns)
-    ax.set_xlabel("samples per Gaussian")
-    ax.set_ylabel("W2")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plotting.convergence_figure(result.ns, result.empirical, result.spread, result.closed_form)
 
 
 # --------------------------------------------------------------------------- notebook 03
@@ -638,14 +583,4 @@ def time_w2_methods(ns, dim: int = 64, *, repeats: int = 1, n_projections: int =
 
 def timing_figure(result: Timing):
     """Log-log plot of seconds against sample count, with the fitted exponent of each method."""
-    fig = plotting.new_figure(5.5, 3.5)
-    ax = fig.add_subplot()
-    for name, slope in result.slopes().items():
-        ax.loglog(result.ns, result.seconds[name], marker="o", label=f"{name} (~ n^{slope:.1f})")
-    _plain_log_ticks(ax, result.ns)
-    ax.set_xlabel("samples per image n")
-    ax.set_ylabel("seconds per distance")
-    ax.set_title(f"{result.dim} channels", fontsize=9)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
+    return plotting.loglog_timing_figure(result.ns, result.seconds, title=f"{result.dim} channels")
