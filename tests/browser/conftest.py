@@ -8,7 +8,8 @@
 - JupyterLab serves a temporary copy of the notebooks (autosave would otherwise write outputs back),
   with its own Jupyter directories under the temporary folder; it is stopped by its PID.
 - Each test gets a fresh browser context; a failing test leaves a full-page screenshot and the page's
-  console log in ``tests/_artifacts/``.
+  console log in a temporary folder (``OT_STYLE_BROWSER_ARTIFACTS``, default
+  ``$TMPDIR/ot-style-browser-failures``); the path is printed with the failure.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
-ARTIFACTS = REPO / "tests" / "_artifacts"
+ARTIFACTS = Path(os.environ.get("OT_STYLE_BROWSER_ARTIFACTS",
+                              Path(tempfile.gettempdir()) / "ot-style-browser-failures"))
 CHROMIUM = Path(os.environ.get("OT_STYLE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -92,6 +95,7 @@ def page(browser, request):
         except Exception as exc:  # a crashed page must not hide the test's own failure
             console.append(f"[screenshot failed] {exc}")
         Path(f"{stem}.console.txt").write_text("\n".join(console))
+        report.sections.append(("browser artifacts", f"screenshot and console log: {stem}.*"))
     context.close()
 
 

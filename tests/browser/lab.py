@@ -20,29 +20,54 @@ OPEN_TIMEOUT_MS = 90_000
 RUN_ALL_TIMEOUT_MS = 150_000
 WIDGET_TIMEOUT_MS = 60_000
 
-# What an error looks like in JupyterLab's DOM: an ``error`` output is rendered with this MIME type
-# (a plain stderr stream, e.g. a warning, uses application/vnd.jupyter.stderr and is NOT an error).
-ERROR_OUTPUT = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]'
-
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 _workspaces = itertools.count()
 
-# True when every code cell shows an execution count and the kernel is idle, or when the run stopped
-# at an error (JupyterLab then leaves the remaining cells unexecuted). Evaluated in the page.
-_RUN_FINISHED_JS = """
-([errorSelector]) => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
-  if (!panel) return false;
-  const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+# Error outputs are read from the notebook model (window.jupyterapp, see servers.py): JupyterLab 4
+# renders an ``error`` output with the same stderr MIME type as a warning, so the DOM cannot tell
+# them apart. Inside ipywidgets Output areas (callbacks), a traceback is recognised by its text.
+TRACEBACK_MARK = "Traceback (most recent call last)"
+
+# The state of the notebook in the current tab, evaluated in the page:
+# prompts (as shown), the kernel status, and the text of every error output.
+_NOTEBOOK_STATE_JS = """
+() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  if (!panel || !panel.content || !panel.content.model || !panel.sessionContext) return null;
+  const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
     .map(p => p.textContent.trim());
-  if (prompts.length === 0 || prompts.some(p => p.includes('*'))) return false;
-  const indicator = panel.querySelector('.jp-Notebook-ExecutionIndicator');
-  if (indicator && indicator.getAttribute('data-status') !== 'idle') return false;
-  const allRun = prompts.every(p => /\\[\\d+\\]/.test(p));
-  return allRun || panel.querySelector(errorSelector) !== null;
+  const errors = [];
+  const cells = panel.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (const out of cell.outputs.toJSON()) {
+      if (out.output_type === 'error') {
+        errors.push(`cell ${i}: ${out.ename}: ${out.evalue}`);
+      }
+    }
+  }
+  for (const area of panel.node.querySelectorAll('.widget-output')) {
+    const text = area.textContent || '';
+    if (text.includes('%TRACEBACK%')) errors.push('widget output: ' + text.slice(-1500));
+  }
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return {prompts, errors, status: kernel ? kernel.status : 'none'};
 }
-"""
+""".replace("%TRACEBACK%", TRACEBACK_MARK)
+
+# True when the kernel is idle, no cell is queued or running, and every code cell shows an execution
+# count, or the run stopped at an error (JupyterLab then leaves the remaining cells unexecuted).
+_RUN_FINISHED_JS = """
+() => {
+  const state = (%STATE%)();
+  if (!state || state.prompts.length === 0 || state.status !== 'idle') return false;
+  if (state.prompts.some(p => p.includes('*'))) return false;
+  return state.prompts.every(p => /\\[\\d+\\]/.test(p)) || state.errors.length > 0;
+}
+""".replace("%STATE%", _NOTEBOOK_STATE_JS)
 
 
 def open_notebook(page: Page, server: Server, path: str) -> Locator:
@@ -76,12 +101,19 @@ def run_all_cells(page: Page, panel: Locator, timeout_ms: int = RUN_ALL_TIMEOUT_
     panel.locator(".jp-Notebook").click(position={"x": 5, "y": 5})  # give the notebook focus
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(_RUN_FINISHED_JS, arg=[ERROR_OUTPUT], timeout=timeout_ms)
+    page.wait_for_function(_RUN_FINISHED_JS, timeout=timeout_ms, polling=250)
 
 
-def error_texts(panel: Locator) -> list[str]:
-    """The text of every error output in the notebook (widget outputs included)."""
-    return [text.strip()[-1500:] for text in panel.locator(ERROR_OUTPUT).all_inner_texts()]
+def notebook_state(page: Page) -> dict:
+    """Prompts, kernel status and error outputs of the notebook in the current tab."""
+    state = page.evaluate(_NOTEBOOK_STATE_JS)
+    assert state is not None, "no notebook is open in the current tab"
+    return state
+
+
+def error_texts(page: Page) -> list[str]:
+    """One line per error output in the notebook (tracebacks in widget outputs included)."""
+    return notebook_state(page)["errors"]
 
 
 def unexecuted_cells(panel: Locator) -> int:

@@ -150,7 +150,10 @@ def start_jupyterlab(root: Path, state: Path) -> Server:
         cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
                f"--port={port}", "--port-retries=0", f"--IdentityProvider.token={token}",
                f"--ServerApp.root_dir={root}", "--ServerApp.open_browser=False",
-               "--LabApp.news_url=", "--ServerApp.log_level=INFO"]
+               "--LabApp.news_url=", "--ServerApp.log_level=INFO",
+               # window.jupyterapp lets the tests read the notebook model: JupyterLab 4 renders an
+               # error output with the stderr MIME type, so the DOM alone cannot tell the two apart.
+               "--LabApp.expose_app_in_browser=True"]
         if os.geteuid() == 0:
             cmd.append("--allow-root")  # jupyter refuses to start as root otherwise
         server = _spawn("JupyterLab", cmd, env, root, state / f"jupyterlab-{port}.log", port, token)
