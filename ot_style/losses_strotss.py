@@ -1,4 +1,4 @@
-"""STROTSS (Kolkin, Salavon and Shakhnarovich 2019) in TensorFlow: relaxed EMD, moments, colour, self-similarity.
+r"""STROTSS (Kolkin, Salavon and Shakhnarovich 2019) in TensorFlow: relaxed EMD, moments, colour, self-similarity.
 
 The formulas are those of the seed ``002`` (a faithful summary of the paper):
 
