@@ -336,7 +336,7 @@ SMALL = ["--weights", "random", "--layers", "relu1_1", "relu2_1", "--steps", "3"
 
 def test_demo_end_to_end_in_fast_mode(tmp_path, capsys):
     folder = tmp_path / "demo" / "nested"  # created on the way
-    code, out, err = _run(capsys, "demo", "-o", folder, "--weights", "random")
+    code, out, err = _run(capsys, "demo", "-o", folder, "--weights", "random", "--steps", "4")
     assert code == 0, err
     assert sorted(os.listdir(folder)) == sorted(cli.DEMO_FILES)  # no temporary file left
     for name in cli.DEMO_FILES:
@@ -389,3 +389,36 @@ def test_ctrl_c_saves_the_best_image(tmp_path, capsys, pictures, monkeypatch):
     assert saved.shape == (27, 32, 3)  # stopped at the coarse scale, upsampled to the full size
     np.testing.assert_allclose(saved, np.clip(results[0].image, 0, 1), atol=0.5 / 255 + 1e-6)
     assert _only_pictures(tmp_path) == sorted(before + ["out.png"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="sends a real SIGINT")
+def test_real_sigint_in_a_subprocess(tmp_path, pictures):
+    """A real Ctrl-C (SIGINT) mid-run: exit 130, the best image saved, no traceback, no temporary file."""
+    import signal
+    import time
+
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        # A background job of a non-interactive shell ignores SIGINT; give the child the default.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ot_style", "transfer", *map(str, pictures), "-o", str(tmp_path / "out.png"),
+             "--size", "32", "--scales", "32", "--steps", "100000", "--optimizer", "adam",
+             "--layers", "relu1_1", "--weights", "random"],
+            stdout=subprocess.PIPE, stderr=err, text=True, env=dict(os.environ, OT_STYLE_FAST="1"),
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            deadline = time.monotonic() + 240  # a bound, not a measurement: normally a few seconds
+            while "loss=" not in log.read_text() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert proc.poll() is None, log.read_text()
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    text = log.read_text()
+    assert proc.returncode == 130, text
+    assert f"Interrupted: the best image so far was saved to {tmp_path / 'out.png'}" in text
+    assert "Traceback" not in text
+    assert load_image(tmp_path / "out.png").shape == (27, 32, 3)
+    assert sorted(os.listdir(tmp_path)) == ["content.png", "out.png", "stderr.txt", "style.png"]
