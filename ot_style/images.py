@@ -255,7 +255,9 @@ def save_image(image, path) -> Path:
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            Image.fromarray(pixels).save(handle, format=fmt)
+            # Pillow's JPEG default (quality 75) visibly blurs fine brush strokes; 95 keeps them.
+            options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+            Image.fromarray(pixels).save(handle, format=fmt, **options)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp creates the file readable by its owner only; give it the usual permissions.

@@ -317,6 +317,9 @@ def test_weights_download_failure_is_one_line(capsys, monkeypatch):
     assert code == 2 and err.strip() == ("ot-style weights: error: The download failed: URL fetch failure: "
                                          "[Errno -3] Temporary failure in name resolution")
     assert _run(capsys, "weights")[0] == 2  # an action is required
+    monkeypatch.setattr(weights, "download_imagenet_weights", lambda: weights.keras_cache_path())
+    code, out, _ = _run(capsys, "weights", "download")
+    assert code == 0 and f"saved {weights.keras_cache_path()}" in out
 
 
 def test_classroom_calls_serve(capsys, monkeypatch):

@@ -312,3 +312,14 @@ def test_interrupt_while_saving_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert sorted(os.listdir(tmp_path)) == ["keep.png"]  # no temporary, no half-written new.png
     np.testing.assert_allclose(load_image(tmp_path / "keep.png"), previous, atol=1e-7)
+
+
+def test_jpeg_is_saved_at_high_quality(tmp_path):
+    smooth = np.clip(0.5 + 0.3 * np.sin(np.arange(64)[:, None, None] / 5 + np.arange(48)[None, :, None] / 7
+                                        + np.array([0, 1, 2])), 0, 1)
+    save_image(smooth, tmp_path / "s.jpg")
+    low = io.BytesIO()
+    Image.fromarray(np.round(smooth * 255).astype(np.uint8)).save(low, format="JPEG")  # Pillow's 75
+    error = np.abs(load_image(tmp_path / "s.jpg") - smooth).mean()
+    assert error < 0.7 * np.abs(np.asarray(Image.open(low), np.float32) / 255 - smooth).mean()
+    assert error < 2 / 255
