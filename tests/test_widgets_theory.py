@@ -41,7 +41,7 @@ def test_counterexamples_gram_blind_w2_not():
 
 def test_metric_axioms_w2_holds_and_gram_is_only_a_pseudometric():
     w2 = theory.metric_axioms(gaussian_w2, trials=60, seed=3)
-    assert w2.symmetry < 1e-10 and w2.identity < 1e-6 and w2.triangle < 1e-9
+    assert w2.symmetry < 1e-10 and w2.identity < 1e-5 and w2.triangle < 1e-9
     assert w2.smallest_distinct > 0.1
     gram = theory.metric_axioms(theory.gram_distance, trials=60, seed=3)
     assert gram.symmetry < 1e-12 and gram.identity < 1e-12 and gram.triangle < 1e-9

@@ -28,7 +28,7 @@ from ..emd import emd_cost_table, empirical_w2, sliced_w2
 from ..gaussian import gatys_style_loss, gaussian_monge_map, gaussian_w2, sqrtm_psd
 from ..moments import feature_moments, gram_matrix
 
-__all__ = ["PairLosses", "counterexample_losses", "counterexample_patches", "gram_distance", "AxiomCheck",
+__all__ = ["PairLosses", "counterexample_losses", "counterexample_patches", "gram_distance", "AxiomCheck", "random_gaussian",
            "metric_axioms", "MeanVarianceExplorer", "mean_variance_explorer", "W2Steps", "w2_step_by_step",
            "gaussian_2d", "Gaussian2DExplorer", "gaussian_2d_explorer", "Convergence", "empirical_convergence",
            "convergence_figure", "cost_table_html", "cost_table_explorer", "Timing", "time_w2_methods",
@@ -130,7 +130,8 @@ class AxiomCheck:
     smallest_distinct: float
 
 
-def _random_gaussian(rng, dim: int):
+def random_gaussian(rng, dim: int):
+    """A random ``(mean (dim,), cov (dim, dim))`` whose covariance has a random rank from 1 to ``dim``."""
     rank = int(rng.integers(1, dim + 1))  # rank-deficient covariances on purpose: features often are
     a = rng.standard_normal((dim, rank))
     return rng.standard_normal(dim), a @ a.T
@@ -143,7 +144,7 @@ def metric_axioms(distance=gaussian_w2, *, trials: int = 200, dim: int = 3, seed
     sym = ident = tri = 0.0
     smallest = np.inf
     for _ in range(int(trials)):
-        a, b, c = (_random_gaussian(rng, dim) for _ in range(3))
+        a, b, c = (random_gaussian(rng, dim) for _ in range(3))
         ab, ba, bc, ac = distance(*a, *b), distance(*b, *a), distance(*b, *c), distance(*a, *c)
         sym = max(sym, abs(ab - ba))
         ident = max(ident, distance(*a, *a))
