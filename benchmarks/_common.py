@@ -30,6 +30,7 @@ def setup_tensorflow(threads: int):
     from ot_style.vgg import configure_threads
 
     configure_threads(intra_op=threads, inter_op=1)
+    tf.get_logger().setLevel("ERROR")  # each benchmarked objective is its own tf.function: no retrace noise
     return tf
 
 
