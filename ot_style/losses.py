@@ -147,11 +147,19 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
     mean_x, cov_x = tf.cast(mean_x, dtype), tf.cast(cov_x, dtype)
     mean_s, cov_s = tf.cast(mean_s, dtype), tf.cast(cov_s, dtype)
     middle = tf.matmul(sqrt_cov_s, tf.matmul(cov_x, sqrt_cov_s))
+    cross = _cross_term(middle, tf.shape(cov_x)[0], tf.norm(cov_x), tf.norm(cov_s), out_dtype)
+    value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + tf.linalg.trace(cov_x)
+             + tf.linalg.trace(cov_s) - 2.0 * cross)
+    return tf.cast(value, out_dtype)
+
+
+def _cross_term(middle, channels, norm_x, norm_s, out_dtype):
+    """sum sqrt(eig(middle)) with the clamping and slope-cap levels of the W2 loss."""
+    dtype = middle.dtype
     middle = 0.5 * (middle + tf.transpose(middle))
     info = np.finfo(dtype.as_numpy_dtype)
-    c = tf.cast(tf.shape(cov_x)[0], dtype)
-    norm_x = tf.stop_gradient(tf.norm(cov_x))
-    norm_s = tf.norm(cov_s)
+    c = tf.cast(channels, dtype)
+    norm_x = tf.stop_gradient(norm_x)
     # Rounding level of `middle`, from the norms of its factors (as in gaussian.gaussian_w2).
     value_tol = c * info.eps * norm_s * norm_x
     # The slope is capped near the precision the image covariance was computed in (float32 in the
@@ -162,9 +170,28 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
     # below the style's own scale, so a collapsed image (cov_x ~ 0) still gets a finite push.
     eps_in = 0.01 * np.finfo(out_dtype.as_numpy_dtype).eps
     grad_floor = eps_in * norm_s * tf.maximum(norm_x, norm_s) + info.tiny
-    cross = _trace_sqrt_psd(middle, value_tol, grad_floor)
-    value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + tf.linalg.trace(cov_x)
-             + tf.linalg.trace(cov_s) - 2.0 * cross)
+    return _trace_sqrt_psd(middle, value_tol, grad_floor)
+
+
+def _w2_squared_few_samples(x, mean_s, cov_s):
+    """The same W2^2 from n < c samples, through an n x n eigendecomposition instead of c x c.
+
+    With D the centred samples, Sigma_s^1/2 Sigma_x Sigma_s^1/2 = A^T A and K = A A^T = D S D^T / (n-1)
+    (A = D Sigma_s^1/2 / sqrt(n-1)) have the same non-zero eigenvalues. relu5_1 at 256 px has 256 samples
+    for 512 channels: a 256 x 256 instead of a 512 x 512 eigendecomposition per step.
+    """
+    out_dtype = x.dtype
+    dtype = cov_s.dtype
+    x = tf.cast(x, dtype)
+    n = tf.cast(tf.shape(x)[0], dtype)
+    mean_x = tf.reduce_mean(x, axis=0)
+    d = x - mean_x
+    kernel = tf.matmul(d, tf.matmul(d, cov_s), transpose_b=True) / (n - 1.0)
+    trace_x = tf.reduce_sum(tf.square(d)) / (n - 1.0)
+    # tr(Sigma_x) >= |Sigma_x|_F stands in for the norm (it only sets rounding thresholds).
+    cross = _cross_term(kernel, tf.shape(x)[1], trace_x, tf.norm(cov_s), out_dtype)
+    value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + trace_x + tf.linalg.trace(cov_s)
+             - 2.0 * cross)
     return tf.cast(value, out_dtype)
 
 
@@ -320,6 +347,9 @@ class W2Loss(StyleLoss):
         return mean, cov, gaussian.sqrtm_psd(cov)
 
     def score(self, x, target):
+        n, c = x.shape[0], x.shape[1]
+        if n is not None and c is not None and n < c:  # static shapes, as in the engine's tf.function
+            return _w2_squared_few_samples(x, target[0], target[1])
         mean_x, cov_x = tf_moments(x)
         return w2_squared_to_target(mean_x, cov_x, *target)
 

@@ -186,6 +186,29 @@ def test_w2_finite_and_useful_at_rank_deficient_covariances(case):
     assert np.linalg.norm(g32.numpy() - grad64) <= 1e-3 * max(np.linalg.norm(grad64), 1e-12)
 
 
+def test_w2_few_samples_path_equals_the_covariance_path():
+    # n < c goes through an n x n eigendecomposition; it must give the same value and gradient as
+    # w2_squared_to_target on the c x c covariance (the building block guidance.py reuses).
+    rng = np.random.default_rng(19)
+    style = {"relu1_1": tf.constant(rng.standard_normal((1, 6, 6, 20)))}
+    x = tf.constant(rng.standard_normal((10, 20)) + 1.0)
+    loss = losses.W2Loss(("relu1_1",))
+    target = loss.prepare([style], None, [1.0])["relu1_1"]
+    for dtype in (tf.float64, tf.float32):
+        xd = tf.cast(x, dtype)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(xd)
+            few = loss.score(xd, target)
+            full = losses.w2_squared_to_target(*losses.tf_moments(xd), *target)
+        assert few.dtype == dtype and full.dtype == dtype
+        tol, gtol = (1e-10, 1e-6) if dtype == tf.float64 else (1e-4, 1e-3)
+        assert float(few) == pytest.approx(float(full), rel=tol)
+        # (the c x c path leaks a little rounding through its capped null-space slopes: ~3e-8)
+        g_few, g_full = tape.gradient(few, xd).numpy(), tape.gradient(full, xd).numpy()
+        assert np.linalg.norm(g_few - g_full) <= gtol * np.linalg.norm(g_full)
+    check_directional_derivatives(loss, {"relu1_1": tf.reshape(x, (1, 2, 5, 20))}, {"relu1_1": target})
+
+
 def test_w2_mixing():
     rng = np.random.default_rng(8)
     a, b = random_features(rng, 6, (3, 4)), random_features(rng, 8, (3, 4))
