@@ -388,29 +388,6 @@ class GramLoss(StyleLoss):
         return value
 
 
-class MomentsLoss(StyleLoss):
-    r"""STROTSS's moment matching :math:`l_m` at each layer (Kolkin et al. 2019, seed 002).
-
-    .. math:: l_m = \frac{1}{C}\lVert\mu_x-\mu_s\rVert_1 + \frac{1}{C^2}\lVert\Sigma_x-\Sigma_s\rVert_1
-
-    with the unbiased covariance of eq. 1. STROTSS applies it to hypercolumns (``"strotss"`` does);
-    here it is applied per layer and summed. Several styles mix by the weighted mean of their
-    moments. Notebook ``04_playground.ipynb``.
-    """
-
-    name = "moments"
-
-    def layer_target(self, layer, clouds, weights, seed):
-        gaussians = [feature_moments(x) for x in clouds]
-        return (sum(w * g.mean for w, g in zip(weights, gaussians)),
-                sum(w * g.cov for w, g in zip(weights, gaussians)))
-
-    def score(self, x, target):
-        mean_x, cov_x = tf_moments(x)
-        return (tf.reduce_mean(tf.abs(mean_x - target[0]))
-                + tf.reduce_mean(tf.abs(cov_x - target[1])))
-
-
 class SlicedLoss(StyleLoss):
     r"""Sliced Wasserstein on features (Heitz et al. 2021; the optimisation form of Optimal Textures).
 
@@ -488,9 +465,6 @@ class FeatureContentLoss(ContentLoss):
         return {"content": self.weight * tf.reduce_mean(tf.square(features[self.layers[0]] - target))}
 
 
-_STYLE_CLASSES = {"w2": W2Loss, "gram": GramLoss, "moments": MomentsLoss, "sliced": SlicedLoss}
-
-
 def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -> StyleLoss:
     """Build a style loss by name (``config.STYLE_LOSSES``); a :class:`StyleLoss` object is returned as is.
 
@@ -517,7 +491,9 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
     if name_or_obj == "gram":
         return GramLoss(layers, layer_weights,
                         normalisation=config.extra.get("gram_normalisation", "mean"))
-    return _STYLE_CLASSES[name_or_obj](layers, layer_weights)
+    if name_or_obj == "moments":
+        return MomentsLoss(layers, layer_weights)
+    return W2Loss(layers, layer_weights)
 
 
 def make_content_loss(name, layer=None, weight=None, config=None) -> ContentLoss | None:
@@ -551,5 +527,5 @@ def make_content_loss(name, layer=None, weight=None, config=None) -> ContentLoss
     return SelfSimilarityLoss((layer,), weight, samples=config.strotss_samples)
 
 
-# STROTSS pieces live in their own module (they import the base classes above).
-from .losses_strotss import SelfSimilarityLoss, StrotssLoss  # noqa: E402
+# STROTSS pieces (l_m, REMD, self-similarity) live in their own module; it imports the base classes above.
+from .losses_strotss import MomentsLoss, SelfSimilarityLoss, StrotssLoss  # noqa: E402

@@ -28,8 +28,8 @@ from .layer_table import check_layers
 from .losses import ContentLoss, StyleLoss, _check_mixing, _dtype_of, tf_moments
 from .moments import feature_moments
 
-__all__ = ["sample_bilinear", "hypercolumns", "cosine_cost", "euclidean_cost", "relaxed_emd",
-           "self_similarity", "StrotssLoss", "SelfSimilarityLoss"]
+__all__ = ["MomentsLoss", "sample_bilinear", "hypercolumns", "cosine_cost", "euclidean_cost",
+           "relaxed_emd", "self_similarity", "StrotssLoss", "SelfSimilarityLoss"]
 
 
 def sample_bilinear(feature_map, coords) -> tf.Tensor:
@@ -110,6 +110,29 @@ def self_similarity(x) -> tf.Tensor:
 
 def _uniform_coords(rng, n):
     return rng.uniform(0.0, 1.0, size=(int(n), 2))
+
+
+class MomentsLoss(StyleLoss):
+    r"""STROTSS's moment matching :math:`l_m` at each layer (Kolkin et al. 2019, seed 002).
+
+    .. math:: l_m = \frac{1}{C}\lVert\mu_x-\mu_s\rVert_1 + \frac{1}{C^2}\lVert\Sigma_x-\Sigma_s\rVert_1
+
+    with the unbiased covariance of eq. 1. STROTSS applies it to hypercolumns (``"strotss"`` does);
+    here it is applied per layer and summed. Several styles mix by the weighted mean of their
+    moments. Notebook ``04_playground.ipynb``.
+    """
+
+    name = "moments"
+
+    def layer_target(self, layer, clouds, weights, seed):
+        gaussians = [feature_moments(x) for x in clouds]
+        return (sum(w * g.mean for w, g in zip(weights, gaussians)),
+                sum(w * g.cov for w, g in zip(weights, gaussians)))
+
+    def score(self, x, target):
+        mean_x, cov_x = tf_moments(x)
+        return (tf.reduce_mean(tf.abs(mean_x - target[0]))
+                + tf.reduce_mean(tf.abs(cov_x - target[1])))
 
 
 class StrotssLoss(StyleLoss):

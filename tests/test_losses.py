@@ -439,6 +439,32 @@ def test_self_similarity_is_zero_for_rescaled_content_and_features_loss_is_mse()
     assert float(feat(image, feat.prepare(content, None))["content"]) == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["w2", "gram", "moments", "sliced", "strotss"])
+def test_every_loss_runs_in_tf_function_with_unknown_image_size(name):
+    # The engine may trace once for several sizes: no Python-side decision may need the pixel count.
+    rng = np.random.default_rng(20)
+    style = {k: tf.cast(v, tf.float32) for k, v in random_features(rng, 8, (6, 8), relu=True).items()}
+    config = DEFAULT.replace(strotss_samples=16, sliced_projections=4)
+    loss = losses.make_style_loss(name, LAYERS, None, config)
+    target = loss.prepare([style], [tf.constant(rng.uniform(size=(1, 8, 8, 3)), tf.float32)], [1.0])
+    spec = [tf.TensorSpec((1, None, None, c), tf.float32) for c in (6, 8)]
+
+    @tf.function(input_signature=spec + [tf.TensorSpec((1, None, None, 3), tf.float32)])
+    def value_and_grad(f1, f2, image):
+        with tf.GradientTape() as tape:
+            tape.watch([f1, f2])
+            value = tf.add_n(list(loss({"relu1_1": f1, "relu2_1": f2}, target, image).values()))
+        return value, tape.gradient(value, [f1, f2])
+
+    image = random_features(rng, 6, (6, 8), relu=True)
+    eager = evaluate(loss, {k: tf.cast(v, tf.float32) for k, v in image.items()}, target,
+                     tf.constant(np.full((1, 6, 6, 3), 0.5), tf.float32))
+    value, grads = value_and_grad(*(tf.cast(image[k], tf.float32) for k in LAYERS),
+                                  tf.constant(np.full((1, 6, 6, 3), 0.5), tf.float32))
+    assert float(value) == pytest.approx(eager, rel=1e-4)
+    assert all(np.all(np.isfinite(g.numpy())) for g in grads)
+
+
 # ---------------------------------------------------------------- factories and errors
 
 def test_factories_build_every_loss_and_pass_objects_through():
