@@ -22,8 +22,11 @@ What it measures, all in one process so a busy machine slows every side alike:
    the W2 loss on VGG19 with the same random weights, in TensorFlow (ot-style's objective) and in
    PyTorch (``benchmarks/torch_twin.py``, eager, ``torch.set_num_threads`` = TF's intra-op threads);
    the ratio is PyTorch's seconds per evaluation divided by ours (> 1: ours is faster). Both objectives are
-   evaluated on the same image first; their loss and gradient agree to about 1e-6 relative (printed
-   as ``twin_agreement``), which shows the twin computes the same thing.
+   evaluated on the same image first; their losses agree to float32 rounding and their gradients to about
+   1e-6 in norm (printed as ``twin_agreement``), which shows the twin computes the same thing. Where a
+   feature covariance is nearly singular (few samples at the deep layers of a small image) the W2
+   gradient is ill-conditioned and the float32-rounding differences of the two frameworks' features can
+   show as up to a few percent.
    Skipped with a note when PyTorch is not installed (``pip install torch``; it is in the ``bench``
    extra, never a runtime dependency).
 
@@ -175,7 +178,7 @@ def torch_comparison(tf, sizes, evaluations, threads, config):
         twin = torch_twin.TorchW2(style, layers, shape, threads=threads, seed=0)
         (a, grad_a), (b, grad_b) = ours(x0), twin.evaluate(x0)
         agreement[str(size)] = {"loss": float(abs(a - b) / abs(a)),
-                                "gradient": float(np.abs(grad_a - grad_b).max() / np.abs(grad_a).max())}
+                                "gradient": float(np.linalg.norm(grad_a - grad_b) / np.linalg.norm(grad_a))}
         ours_s, ours_n, ours_f = lbfgs_seconds(ours, x0, evaluations)
         twin_s, twin_n, twin_f = lbfgs_seconds(twin.evaluate, x0, evaluations)
         ratio = (twin_s / twin_n) / (ours_s / ours_n)
