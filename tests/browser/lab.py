@@ -5,8 +5,8 @@ Every wait is a bounded Playwright wait on a condition, never a fixed sleep.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
+import re
 import shutil
 import time
 import urllib.parse
@@ -17,7 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from servers import Server
 
 OPEN_TIMEOUT_MS = 90_000
-RUN_ALL_TIMEOUT_MS = 150_000
+RUN_ALL_TIMEOUT_MS = 300_000  # generous: 8 helpers share 2 cores
 WIDGET_TIMEOUT_MS = 60_000
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -121,25 +121,92 @@ def unexecuted_cells(panel: Locator) -> int:
     return sum(1 for p in prompts if not any(ch.isdigit() for ch in p))
 
 
-def fingerprint(locator: Locator) -> str:
-    """A short hash of what a picture shows: the ``src`` of every <img> in it (data: or blob: URL)."""
-    sources = locator.evaluate_all("els => els.map(e => e.getAttribute('src') || '')")
-    return hashlib.sha256("\n".join(sources).encode()).hexdigest()[:16]
+# SHA-256 of the bytes every <img> shows (fetched from its data: or blob: URL), joined by commas;
+# null while an <img> has no picture yet or its old blob URL was just revoked (read again).
+_PICTURE_DIGEST_JS = """
+async (imgs) => {
+  const parts = [];
+  for (const img of imgs) {
+    const src = img.getAttribute('src');
+    if (!src) return null;
+    try {
+      const bytes = await (await fetch(src)).arrayBuffer();
+      if (bytes.byteLength === 0) return null;
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      parts.push([...digest.slice(0, 8)].map(b => b.toString(16).padStart(2, '0')).join(''));
+    } catch (e) {
+      return null;
+    }
+  }
+  return parts.length ? parts.join(',') : null;
+}
+"""
+
+
+def picture_digest(pictures: Locator) -> str | None:
+    """What the pictures show, as a digest of their bytes (None while one has no picture)."""
+    return pictures.evaluate_all(_PICTURE_DIGEST_JS)
 
 
 def wait_for_change(read, before, timeout_ms: int = WIDGET_TIMEOUT_MS, page: Page | None = None,
                     what: str = "value") -> object:
-    """Poll ``read()`` until it differs from ``before`` (bounded); returns the new value."""
+    """Poll ``read()`` until it gives something other than ``before`` and None (bounded).
+
+    Returns the new value. Between polls the page's event loop runs (widget messages arrive).
+    """
     deadline = time.monotonic() + timeout_ms / 1000
     value = read()
-    while value == before:
+    while value is None or value == before:
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} did not change within {timeout_ms / 1000:.0f} s "
-                                 f"(still {before!r})")
+                                 f"(still {value!r}, before {before!r})")
         if page is not None:
-            page.wait_for_timeout(200)  # yield to the page's event loop between polls
+            page.wait_for_timeout(200)  # a polling interval inside a bounded wait, not a fixed sleep
         value = read()
     return value
+
+
+def wait_for_value(read, predicate, timeout_ms: int = WIDGET_TIMEOUT_MS, page: Page | None = None,
+                   what: str = "value") -> object:
+    """Poll ``read()`` until ``predicate(value)`` holds (bounded); returns the value."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    value = read()
+    while not predicate(value):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout_ms / 1000:.0f} s (last {value!r})")
+        if page is not None:
+            page.wait_for_timeout(200)
+        value = read()
+    return value
+
+
+class Slider:
+    """An ipywidgets slider found by its description: its handle, its readout, and moves."""
+
+    def __init__(self, root: Locator, description: str):
+        label = root.page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(description)}\s*$"))
+        self.description = description
+        self.box = root.locator(".widget-slider", has=label)
+        expect(self.box).to_have_count(1, timeout=WIDGET_TIMEOUT_MS)
+        self.handle = self.box.locator(".noUi-handle").first
+        self.readout = self.box.locator(".widget-readout").first
+
+    def value(self) -> str:
+        return self.readout.inner_text().strip()
+
+    def press(self, key: str = "ArrowRight", times: int = 1) -> None:
+        press_slider(self.handle, key, times)
+
+    def drag(self, page: Page, dx: float) -> None:
+        drag_slider(page, self.handle, dx)
+
+    def type(self, text: str) -> None:
+        """Type a value into the readout (it is editable) and press Enter."""
+        self.readout.scroll_into_view_if_needed()
+        self.readout.click()
+        self.readout.press("Control+a")
+        self.readout.press_sequentially(text)
+        self.readout.press("Enter")
 
 
 def press_slider(handle: Locator, key: str = "ArrowRight", times: int = 1) -> None:
@@ -151,7 +218,7 @@ def press_slider(handle: Locator, key: str = "ArrowRight", times: int = 1) -> No
 
 
 def drag_slider(page: Page, handle: Locator, dx: float) -> None:
-    """Drag a noUiSlider handle ``dx`` pixels to the right with the mouse."""
+    """Drag a noUiSlider handle ``dx`` pixels (to the right when positive) with the mouse."""
     handle.scroll_into_view_if_needed()
     box = handle.bounding_box()
     assert box is not None, "slider handle is not visible"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from lab import (drag_slider, error_texts, fingerprint, open_notebook, press_slider, run_all_cells,
-                 unexecuted_cells, wait_for_change)
+from lab import (Slider, error_texts, open_notebook, picture_digest, run_all_cells, unexecuted_cells,
+                 wait_for_change, wait_for_value)
 
 pytestmark = pytest.mark.browser
 
@@ -54,37 +54,44 @@ def test_error_detector_catches_a_failing_cell_but_not_a_warning(page, lab_serve
 
 
 def test_slider_moves_by_keyboard_and_mouse_and_redraws_the_picture(page, lab_server, lab_workdir):
+    # The shape of the theory widgets: a slider drives an HTML number and an ipywidgets.Image.
     path = _write(
         lab_workdir / "slider.ipynb",
         "import io, ipywidgets as w\nfrom PIL import Image\n"
-        "out = w.Output()\n"
-        "slider = w.IntSlider(value=10, min=0, max=255, description='grey')\n"
+        "slider = w.IntSlider(value=10, min=0, max=255, description='grey level')\n"
+        "number = w.HTML()\nnumber.add_class('number')\n"
+        "picture = w.Image(format='png')\n"
         "def draw(change=None):\n"
         "    buf = io.BytesIO()\n"
         "    Image.new('RGB', (32, 32), (slider.value,) * 3).save(buf, 'PNG')\n"
-        "    out.clear_output(wait=True)\n"
-        "    with out:\n"
-        "        display(Image.open(io.BytesIO(buf.getvalue())))\n"
+        "    picture.value = buf.getvalue()\n"
+        "    number.value = f'<b>{slider.value ** 2}</b>'\n"
         "slider.observe(draw, 'value')\n"
         "draw()\n"
-        "w.VBox([slider, out])")
+        "w.VBox([slider, number, picture])")
     panel = open_notebook(page, lab_server, path)
     run_all_cells(page, panel)
     assert error_texts(page) == []
-    handle = panel.locator(".noUi-handle").first
-    readout = panel.locator(".widget-readout").first
-    picture = panel.locator(".widget-output img")
-    expect_picture = lambda: fingerprint(picture)  # noqa: E731
-    wait_for_change(lambda: picture.count(), 0, page=page, what="first picture")
-    assert readout.inner_text().strip() == "10"
+    slider = Slider(panel, "grey level")
+    number = panel.locator(".number b")
+    picture = panel.locator(".widget-image")
+    first = wait_for_change(lambda: picture_digest(picture), None, page=page, what="first picture")
+    assert slider.value() == "10" and number.inner_text() == "100"
 
-    before = expect_picture()
-    press_slider(handle, "ArrowRight", times=3)
-    wait_for_change(lambda: readout.inner_text().strip(), "10", page=page, what="readout")
-    assert readout.inner_text().strip() == "13"
-    after_keys = wait_for_change(expect_picture, before, page=page, what="picture")
+    slider.press("ArrowRight", times=3)
+    wait_for_change(slider.value, "10", page=page, what="readout")
+    assert slider.value() == "13"
+    wait_for_change(number.inner_text, "100", page=page, what="number")
+    assert number.inner_text() == "169"  # the kernel computed 13**2
+    after_keys = wait_for_change(lambda: picture_digest(picture), first, page=page, what="picture")
 
-    drag_slider(page, handle, 120)
-    value = wait_for_change(lambda: readout.inner_text().strip(), "13", page=page, what="readout")
-    assert int(value) > 13
-    wait_for_change(expect_picture, after_keys, page=page, what="picture after drag")
+    slider.drag(page, 120)
+    value = int(wait_for_change(slider.value, "13", page=page, what="readout after drag"))
+    assert value > 13
+    wait_for_value(number.inner_text, lambda text: text == str(value ** 2), page=page, what="number")
+    after_drag = wait_for_change(lambda: picture_digest(picture), after_keys, page=page, what="picture")
+
+    slider.type("7")
+    wait_for_value(number.inner_text, lambda text: text == "49", page=page, what="number after typing")
+    assert slider.value() == "7"
+    wait_for_change(lambda: picture_digest(picture), after_drag, page=page, what="picture after typing")
