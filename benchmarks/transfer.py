@@ -145,6 +145,8 @@ def demo(config, weights):
                                      scales=(config.size,), steps=1)
     last = len(config.scales) - 1
     final = [(t, loss) for t, scale, loss in events if scale == last]
+    if not final:
+        raise RuntimeError(f"The demo never reached its final scale (interrupted: {result.interrupted}).")
     start_loss, best = reference.history["total"][0], min(loss for _, loss in final)
     threshold = start_loss - 0.95 * (start_loss - best)
     to_95 = next(t for t, loss in final if loss <= threshold)
