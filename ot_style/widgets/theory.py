@@ -256,10 +256,11 @@ class MeanVarianceUI(_UI):
 
     def update(self) -> None:
         """Recompute the numbers and the picture from the model."""
+        # The picture first, the numbers last: once a browser sees the new numbers, the picture was sent.
+        self.plot.value = plotting.figure_png(self.model.figure())
         losses = self.model.losses()
         self.numbers.value = _numbers_html([("gram", "Gram loss (eq. 4)", losses["gram"]),
                                             ("w2", "W2 (eq. 2)", losses["w2"])])
-        self.plot.value = plotting.figure_png(self.model.figure())
 
 
 def mean_variance_explorer(**kwargs) -> MeanVarianceUI:
@@ -426,10 +427,10 @@ class Gaussian2DUI(_UI):
 
     def update(self) -> None:
         """Recompute the numbers and the picture from the model."""
+        self.plot.value = plotting.figure_png(self.model.figure())  # picture first, numbers last
         n = self.model.numbers()
         self.numbers.value = _numbers_html([("w2", "W2 (eq. 2)", n["w2"]), ("gram", "Gram loss (eq. 4)", n["gram"]),
                                             ("map_cost", "mean |x - T(x)|^2 on the samples", n["map_cost"])])
-        self.plot.value = plotting.figure_png(self.model.figure())
 
 
 def gaussian_2d_explorer(**kwargs) -> Gaussian2DUI:
