@@ -15,22 +15,19 @@ section and notebook 04 (``04_style_transfer_playground``) show the same runs fr
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
 
 from ._version import __version__
 from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, default_config, fast_mode
+from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
 EXIT_USAGE = 2          # user mistakes, as argparse uses
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 COLOUR_METHODS = ("gaussian", "sliced")
-DEMO_CONTENT, DEMO_STYLE = "grace_hopper.jpg", "swirls.png"
-DEMO_FILES = ("result.png", "side_by_side.png", "loss_curve.png")
 
 
 class UsageError(ValueError):
@@ -274,8 +271,9 @@ def _import_tensorflow_quietly() -> None:
         os.close(devnull)
 
 
-def _run(content, styles, output: Path, *, weights, cfg, **kwargs):
-    """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C)."""
+def _run(content, styles, *, weights, cfg, scale_of_step=None, **kwargs):
+    """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C).
+    ``scale_of_step``, a list, receives the scale index of every evaluation."""
     from tqdm import tqdm
 
     _import_tensorflow_quietly()
@@ -293,6 +291,8 @@ def _run(content, styles, output: Path, *, weights, cfg, **kwargs):
         bar.set_postfix(scale=f"{iterate.size[0]}x{iterate.size[1]}", loss=f"{float(total_loss):.4g}",
                         refresh=False)
         bar.update(1)
+        if scale_of_step is not None:
+            scale_of_step.append(iterate.scale)
 
     style = styles[0] if len(styles) == 1 else list(styles)
     try:
@@ -326,57 +326,12 @@ def _cmd_transfer(args, cfg) -> int:
     content = _load(args.content, layers) if args.command == "transfer" else None
     styles = [_load(path, layers) for path in args.style]
     _resolve_weights(args.weights)
-    return _finish_run(_run(content, styles, output, weights=args.weights, cfg=cfg, **kwargs), output)
-
-
-def _save_figure(fig, path: Path) -> Path:
-    """Write a matplotlib figure atomically, as :func:`ot_style.images.save_image` does."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(buffer.getvalue())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _demo_figures(content, style, result, folder: Path) -> list[Path]:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 4.4), layout="constrained")
-    cfg = result.config
-    for ax, image, title in zip(fig.subplots(1, 3), (content, style, result.image),
-                                ("content", "style", f"result ({cfg.loss}, {cfg.optimizer})")):
-        ax.imshow(image)
-        ax.set_title(title)
-        ax.set_axis_off()
-    side = _save_figure(fig, folder / DEMO_FILES[1])
-
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.subplots()
-    terms = [t for t in result.history if t != "total"]
-    for term, values in result.history.items():
-        if len(terms) == 1 and term != "total":
-            continue  # one term: it is the total, drawn once
-        if values and min(values) > 0:
-            label = terms[0] if term == "total" and len(terms) == 1 else term
-            ax.semilogy(values, label=label, lw=2.0 if term == "total" else 1.0)
-    ax.set_xlabel("step (all scales)")
-    ax.set_ylabel("loss")
-    ax.set_title(f"{cfg.loss} loss" + (" (random weights)" if result.random_weights else ""))
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize="small")
-    curve = _save_figure(fig, folder / DEMO_FILES[2])
-    return [side, curve]
+    return _finish_run(_run(content, styles, weights=args.weights, cfg=cfg, **kwargs), output)
 
 
 def _cmd_demo(args, cfg) -> int:
-    from .images import asset_path, check_writable, load_image
+    from .demo import write_demo_figures
+    from .images import asset_path, check_writable, load_image, save_image
 
     folder = Path(args.output)
     if folder.exists() and not folder.is_dir():
@@ -389,14 +344,13 @@ def _cmd_demo(args, cfg) -> int:
          f"{args.steps or cfg.steps} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
     _resolve_weights(args.weights)
     kwargs = {name: getattr(args, name) for name in ("steps", "seed") if getattr(args, name) is not None}
-    result = _run(content, [style], paths[0], weights=args.weights, cfg=cfg, **kwargs)
-    from .images import save_image
-
+    scale_of_step = []
+    result = _run(content, [style], weights=args.weights, cfg=cfg, scale_of_step=scale_of_step, **kwargs)
     save_image(result.image, paths[0])
     if result.interrupted:
         _err(f"Interrupted: the best image so far was saved to {paths[0]}")
         return EXIT_INTERRUPTED
-    written = [paths[0]] + _demo_figures(content, style, result, folder)
+    written = [paths[0]] + write_demo_figures(content, style, result, folder, scale_of_step)
     labels = ("result", "side by side", "loss curve")
     for label, path in zip(labels, written):
         _say(f"{label:>13}: {path}")

@@ -425,3 +425,23 @@ def test_real_sigint_in_a_subprocess(tmp_path, pictures):
     assert "Traceback" not in text
     assert load_image(tmp_path / "out.png").shape == (27, 32, 3)
     assert sorted(os.listdir(tmp_path)) == ["content.png", "out.png", "stderr.txt", "style.png"]
+
+
+def test_demo_figures(tmp_path):
+    from ot_style import demo
+
+    image = np.full((20, 30, 3), 0.5, np.float32)
+    result = _Result(image, history={"total": [4.0, 2.0, 3.0, 1.0], "style": [4.0, 2.0, 3.0, 1.0]},
+                     config=DEFAULT)
+    ax = demo.loss_curve_figure(result, scale_of_step=[0, 0, 1, 1]).axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["style", "_child1"]  # curve + one scale line
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [4.0, 2.0, 3.0, 1.0])
+    assert ax.get_lines()[1].get_xdata()[0] == 2  # the second scale starts at evaluation 2
+    result.history["content"] = [1.0, 1.0, 0.5, 0.5]
+    ax = demo.loss_curve_figure(result).axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["total", "style", "content"]
+    side = demo.side_by_side_figure(image, image[:10], result)
+    assert [a.get_title() for a in side.axes] == ["content", "style", "result (w2, lbfgs, RANDOM weights)"]
+    paths = demo.write_demo_figures(image, image, result, tmp_path)
+    assert [p.name for p in paths] == list(demo.DEMO_FILES[1:]) and sorted(os.listdir(tmp_path)) == sorted(
+        demo.DEMO_FILES[1:])
