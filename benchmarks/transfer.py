@@ -46,13 +46,22 @@ import numpy as np
 import _common
 
 
+def demo_pictures() -> tuple[str, str]:
+    """Names of the CLI demo's bundled content and style pictures."""
+    try:
+        from ot_style.demo import DEMO_CONTENT, DEMO_STYLE
+    except ImportError:  # older layout: the constants lived in the CLI module
+        from ot_style.cli import DEMO_CONTENT, DEMO_STYLE
+    return DEMO_CONTENT, DEMO_STYLE
+
+
 def square_images(size: int):
     """The demo's content and style, resized to size x size (float32 in [0, 1])."""
     from PIL import Image
 
-    from ot_style.cli import DEMO_CONTENT, DEMO_STYLE
     from ot_style.images import asset_path, load_image
 
+    DEMO_CONTENT, DEMO_STYLE = demo_pictures()
     out = []
     for name in (DEMO_CONTENT, DEMO_STYLE):
         image = Image.fromarray(np.round(load_image(asset_path(name)) * 255).astype(np.uint8))
@@ -127,9 +136,9 @@ def loss_overhead(tf, sizes, losses, repeats, config):
 
 def demo(config, weights):
     import ot_style
-    from ot_style.cli import DEMO_CONTENT, DEMO_STYLE
     from ot_style.images import asset_path, load_image
 
+    DEMO_CONTENT, DEMO_STYLE = demo_pictures()
     content, style = load_image(asset_path(DEMO_CONTENT)), load_image(asset_path(DEMO_STYLE))
     events = []
 
