@@ -75,7 +75,7 @@ class LossComparison:
     images : dict of str to ndarray (h, w, 3)
         The best image of each loss (and ``"start"``: the content, resized, before any step).
     seconds : dict of str to float
-        Wall time of each run.
+        Wall time of each run (tracing its TensorFlow graph included; the shared warm-up is not).
     measures : dict of str to dict of str to float
         ``measures[image][measure]``: the image's features against the style's, under each of
         :data:`MEASURES`, summed over the layers.
@@ -129,16 +129,25 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
         raise ValueError(f"Unknown loss {unknown[0]!r}; choose from {', '.join(STYLE_LOSSES)}.")
     content, style = load_source(content), load_source(style)
     out = LossComparison(config=base)
+    # One network for every run and for the measures; it runs once before the clock starts, so the
+    # first loss does not pay for TensorFlow's start-up and the timings compare the losses only.
+    needed = base.layers + ((base.content_layer,) if base.content_loss else ())
+    extractor = FeatureExtractor(tuple(dict.fromkeys(needed)), weights=base.weights, pooling=base.pooling,
+                                 seed=base.seed)
+    # The style at the size the engine uses: the run's size, never enlarged beyond its own.
+    style_feats = _features(extractor, _resize(style, *_fit(style, min(base.size, max(style.shape[:2])))))
+    # A one-step run warms up what every run shares (SciPy, TensorFlow's function machinery); without
+    # it the first loss in the list looked about 7 s slower than it is.
+    warm = max(32, 2 * extractor.min_image_size)
+    stylize(content, style, loss=losses[0], config=base, extractor=extractor, steps=1, size=warm, scales=(warm,))
     for name in losses:
         start = time.perf_counter()
-        result = stylize(content, style, loss=name, config=base)
+        result = stylize(content, style, loss=name, config=base, extractor=extractor)
         out.seconds[name] = time.perf_counter() - start
         out.images[name] = result.image
         out.weights_source = result.weights_source
     h, w = next(iter(out.images.values())).shape[:2]
     out.images = {"start": _resize(content, h, w), **out.images}
-    extractor = FeatureExtractor(base.layers, weights=base.weights, pooling=base.pooling, seed=base.seed)
-    style_feats = _features(extractor, _resize(style, *_fit(style, base.size)))
     for name, image in out.images.items():
         feats = _features(extractor, image)
         totals = dict.fromkeys(MEASURES, 0.0)
