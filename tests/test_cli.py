@@ -358,9 +358,10 @@ def test_transfer_and_texture_write_real_pictures(tmp_path, capsys, pictures):
     assert load_image(tmp_path / "t.jpg").shape == (27, 32, 3)  # content 48x40 -> long side 32
     assert f"wrote {tmp_path / 't.jpg'}" in out and "3/3" in err  # the progress bar reached the end
     code, _, err = _run(capsys, "texture", pictures[1], pictures[0], "-o", tmp_path / "x.png",
-                        "--size", "40", "--scales", "40", "--style-weights", "1", "1", *SMALL)
+                        "--size", "56", "--scales", "56", "--style-weights", "1", "1", *SMALL)
     assert code == 0, err
-    assert load_image(tmp_path / "x.png").shape == (40, 33, 3)  # the first style's shape, long side 40
+    # larger than the 40x48 style picture, with its shape: long side 56
+    assert load_image(tmp_path / "x.png").shape == (56, 47, 3)
     code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "y.png", "--size", "8",
                         "--scales", "8", "--weights", "random", "--layers", "relu4_1")
     assert code == 2 and "too small for layer relu4_1" in err  # the engine's check, as one line
