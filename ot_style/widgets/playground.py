@@ -9,9 +9,11 @@ stays responsive (a worker thread, a stop event, a frozen snapshot of the settin
 
 Structure a browser test can find (every widget also carries a ``ot-style-*`` CSS class):
 buttons described ``Run``, ``Stop``, ``Save``; sliders described ``Size (px)``, ``Steps``,
-``Content weight`` and ``relu1_1`` ... ``relu5_4`` (one per layer, next to a checkbox with the same
-name); the preview is an ``ipywidgets.Image`` (``img.ot-style-preview``), the loss curve
-``img.ot-style-loss-plot``.
+``Content weight`` and ``relu1_1`` ... ``relu5_4`` (one per layer, after an unlabelled tick box
+``.ot-style-layer-toggle`` that switches the layer on); the preview, which shows the result when a run
+ends, is an ``ipywidgets.Image`` (``img.ot-style-preview``), the loss curve ``img.ot-style-loss-plot``;
+the status line ``.ot-style-status`` reads ``Ready.``, then ``step i/N · t s · total loss L`` and ends
+with ``· done`` or ``· stopped, best image kept``; ``.ot-style-weights`` names the VGG weights in use.
 """
 
 from __future__ import annotations
@@ -132,8 +134,10 @@ class PlaygroundUI:
         self.steps = w.IntSlider(description="Steps", value=model.steps, min=1, max=max(500, 5 * model.steps))
         self.layer_toggles, self.layer_sliders, rows = {}, {}, []
         for name in RELU_LAYERS:
-            toggle = w.Checkbox(description=name, value=model.layer_enabled[name], indent=False,
-                                layout=w.Layout(width="90px"))
+            # The slider carries the layer's name; the tick box has only a tooltip, so a label
+            # "relu1_1" finds exactly one control (the browser tests look sliders up by label).
+            toggle = w.Checkbox(description="", value=model.layer_enabled[name], indent=False,
+                                tooltip=f"use {name} in the style loss", layout=w.Layout(width="28px"))
             slider = w.FloatSlider(description=name, value=model.layer_weights[name], min=0.0, max=5.0,
                                    step=0.1, disabled=not toggle.value)
             toggle.add_class("ot-style-layer-toggle")

@@ -18,7 +18,10 @@ kernels, so both threads make progress.)
   ``interrupted=True``.
 - *Live preview*: the callback (in the worker thread) records the losses of every step and, at most
   every ``preview_every`` steps **and** every ``min_preview_interval`` seconds, asks the iterate for its
-  image and tells the listeners (the widgets). A widget whose value is set from a thread sends the
+  image and tells the listeners (the widgets). Drawing the preview and the loss curve costs time the
+  optimiser waits for (a matplotlib figure takes 0.1-0.9 s on a busy laptop), so the pause after a
+  preview is also at least ``_PREVIEW_SHARE_INVERSE`` times what that preview cost: the previews take
+  at most about 1/5 of the run's time, however slow the drawing. A widget whose value is set from a thread sends the
   change over the kernel's comm channel (ipykernel's IOPub socket is thread-safe), so the browser
   updates while the cell is long finished. We only set ``Image``/``HTML``/``IntProgress`` values from
   the thread, never print or capture output (an ``Output`` widget routes prints by the *main* thread's
@@ -48,6 +51,9 @@ RELU_LAYERS: tuple[str, ...] = tuple(row.name for row in LAYER_INFO if row.kind 
 
 # Largest side an uploaded or bundled picture is kept at; ``stylize`` resizes to the run's size.
 _MAX_SOURCE_SIZE = 1024
+# After a preview that took t seconds to produce and draw, wait at least this many times t before
+# the next one, so previews use at most about 1/(1 + this) of the run's time.
+_PREVIEW_SHARE_INVERSE = 4.0
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class Playground:
     weights : str, optional
         ``"auto"``, ``"imagenet"``, ``"random"`` or a path (see :func:`ot_style.vgg.resolve_weights`).
     min_preview_interval : float
-        Fewest seconds between two previews, so rendering does not slow the loop much.
+        Fewest seconds between two previews (more when drawing is slow, see the module docstring).
 
     Attributes
     ----------
@@ -270,7 +276,7 @@ class Playground:
         from ..synthesis import stylize
 
         start = time.perf_counter()
-        state = {"count": 0, "last_step": -10**9, "last_time": -1e9}
+        state = {"count": 0, "last_step": -10**9, "next_time": -1e9}
 
         def callback(iterate) -> bool:
             state["count"] += 1
@@ -279,11 +285,13 @@ class Playground:
             self.step = state["count"]
             self.elapsed = time.perf_counter() - start
             now = time.perf_counter()
-            if (self.step - state["last_step"] >= config.preview_every
-                    and now - state["last_time"] >= self.min_preview_interval):
-                state["last_step"], state["last_time"] = self.step, now
+            if self.step - state["last_step"] >= config.preview_every and now >= state["next_time"]:
                 self.preview = np.asarray(iterate.image(), dtype=np.float32)
                 self._notify(PreviewEvent("preview", self.step, self.elapsed))
+                done = time.perf_counter()
+                state["last_step"] = self.step
+                state["next_time"] = done + max(self.min_preview_interval,
+                                                _PREVIEW_SHARE_INVERSE * (done - now))
             else:
                 self._notify(PreviewEvent("step", self.step, self.elapsed))
             return not self._stop.is_set()
