@@ -402,11 +402,12 @@ def _cmd_weights(args, cfg) -> int:
 def _cmd_classroom(args, cfg) -> int:
     try:
         from .classroom import serve
-    except ModuleNotFoundError as error:
-        if error.name and error.name.split(".")[0] in ("voila", "ot_style"):
+
+        return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser) or 0)
+    except ModuleNotFoundError as error:  # Voila is an optional dependency
+        if (error.name or "").split(".")[0] == "voila":
             raise UsageError("Classroom mode needs Voila: pip install 'ot-style[classroom]'.") from None
         raise
-    return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser) or 0)
 
 
 _COMMANDS = {"transfer": _cmd_transfer, "texture": _cmd_transfer, "demo": _cmd_demo,

@@ -446,3 +446,18 @@ def test_demo_figures(tmp_path):
     paths = demo.write_demo_figures(image, image, result, tmp_path)
     assert [p.name for p in paths] == list(demo.DEMO_FILES[1:]) and sorted(os.listdir(tmp_path)) == sorted(
         demo.DEMO_FILES[1:])
+
+
+def test_classroom_without_voila_is_one_line(capsys, monkeypatch):
+    def serve(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'voila'", name="voila")
+
+    monkeypatch.setitem(sys.modules, "ot_style.classroom", types.SimpleNamespace(serve=serve))
+    code, _, err = _run(capsys, "classroom", "--no-browser")
+    assert code == 2 and err.strip() == ("ot-style classroom: error: Classroom mode needs Voila: "
+                                         "pip install 'ot-style[classroom]'.")
+
+
+def test_classroom_with_the_real_module_refuses_a_missing_notebook(tmp_path, capsys):
+    code, _, err = _run(capsys, "classroom", "--notebook", tmp_path / "none.ipynb", "--no-browser")
+    assert code == 2 and "none.ipynb' does not exist" in err
