@@ -82,6 +82,18 @@ def test_refused_pictures(tmp_path, capsys, pictures, content, message):
     assert _only_pictures(tmp_path) == before  # no out.png, no temporary file
 
 
+@pytest.mark.parametrize("command", [["texture"], ["colour", "{content}"], ["colour", "--method", "sliced",
+                                                                         "{content}"]])
+def test_other_commands_refuse_the_same_way(tmp_path, capsys, pictures, command):
+    _broken_inputs(tmp_path)
+    before = _only_pictures(tmp_path)
+    argv = [str(pictures[0]) if a == "{content}" else a for a in command]
+    for bad, message in [("cut.png", "truncated or damaged"), ("missing.png", "does not exist")]:
+        code, out, err = _run(capsys, *argv, tmp_path / bad, "-o", tmp_path / "out.png")
+        assert code == 2 and message in err and err.count("\n") == 1 and out == "", err
+    assert _only_pictures(tmp_path) == before
+
+
 @pytest.mark.parametrize("options, message", [
     (["--size", "0"], "argument --size: must be a whole number of at least 1, not '0'"),
     (["--steps", "many"], "argument --steps: must be a whole number of at least 1, not 'many'"),
