@@ -288,7 +288,7 @@ def _run(content, styles, *, weights, cfg, scale_of_step=None, **kwargs):
             bar.total = bar.n + 1
         losses = iterate.losses
         total_loss = losses.get("total", sum(float(v) for v in losses.values()))
-        bar.set_postfix(scale=f"{iterate.size[0]}x{iterate.size[1]}", loss=f"{float(total_loss):.4g}",
+        bar.set_postfix(scale=f"{iterate.size[1]}x{iterate.size[0]}", loss=f"{float(total_loss):.4g}",
                         refresh=False)
         bar.update(1)
         if scale_of_step is not None:
@@ -309,8 +309,8 @@ def _finish_run(result, output: Path) -> int:
     if result.interrupted:
         _err(f"Interrupted: the best image so far was saved to {output}")
         return EXIT_INTERRUPTED
-    final = result.history.get("total", [float("nan")])
-    _say(f"wrote {output}  (final loss {final[-1]:.4g}, {result.evaluations} evaluations, "
+    best = min(result.history.get("total") or [float("nan")])
+    _say(f"wrote {output}  (best loss {best:.4g}, {result.evaluations} evaluations, "
          f"{sum(result.seconds_per_scale):.1f} s)")
     return 0
 
@@ -436,7 +436,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C outside the optimisation (loading, building the network, saving): save_image is atomic,
         # so nothing half-written is left behind.
-        _err(f"Interrupted after {time.perf_counter() - started:.0f} s; nothing was written.")
+        _err(f"Interrupted after {time.perf_counter() - started:.0f} s; no file was left half-written.")
         return EXIT_INTERRUPTED
     except (ValueError, FileNotFoundError, OSError) as error:
         message = str(error) or type(error).__name__

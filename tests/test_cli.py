@@ -266,7 +266,7 @@ def test_keyboard_interrupt_escaping_the_engine(tmp_path, capsys, pictures, monk
     monkeypatch.setitem(sys.modules, "ot_style.synthesis", types.SimpleNamespace(stylize=stylize))
     before = _only_pictures(tmp_path)
     code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--weights", "random")
-    assert code == 130 and "nothing was written" in err and "Traceback" not in err
+    assert code == 130 and "no file was left half-written" in err and "Traceback" not in err
     assert _only_pictures(tmp_path) == before
 
 
