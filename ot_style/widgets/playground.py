@@ -224,7 +224,8 @@ class PlaygroundUI:
                                "your changes apply to the next run.</i>")
 
     def _sync_enabled(self):
-        self.content_weight.disabled = self.model.content_loss is None
+        # STROTSS has a content term of its own, weighted by the same alpha (ot_style.losses_strotss).
+        self.content_weight.disabled = self.model.content_loss is None and self.model.loss != "strotss"
         for name in RELU_LAYERS:
             self.layer_sliders[name].disabled = not self.model.layer_enabled[name]
 
