@@ -164,3 +164,29 @@ def test_mismatched_shapes_are_refused():
         gaussian_barycenter(means, covs[:1])
     with pytest.raises(ValueError, match=r"shape \(k, c\)"):
         gaussian_barycenter(means, covs[:, :2, :2])
+
+
+@pytest.mark.parametrize("samples,dim", [(4, 24), (10, 48), (3, 5)])
+def test_two_point_barycentre_of_rank_deficient_covariances_is_exact_and_fast(samples, dim):
+    # Fewer feature vectors than channels (small images, deep layers) gives singular covariances;
+    # the fixed-point iteration crawls there, the two-point closed form does not.
+    rng = np.random.default_rng(samples * dim)
+    clouds = [np.maximum(rng.standard_normal((samples, dim)) @ rng.standard_normal((dim, dim)), 0) for _ in range(2)]
+    means = np.stack([c.mean(0) for c in clouds])
+    covs = np.stack([np.cov(c.T) for c in clouds])
+    assert np.linalg.matrix_rank(covs[0]) < dim
+    total = gaussian_w2(means[0], covs[0], means[1], covs[1])
+    for t in (0.25, 0.5):
+        mean, cov = gaussian_barycenter(means, covs, [1 - t, t])
+        assert gaussian_w2(mean, cov, means[0], covs[0]) == pytest.approx(t * total, rel=1e-7)
+        assert gaussian_w2(mean, cov, means[1], covs[1]) == pytest.approx((1 - t) * total, rel=1e-7)
+        assert np.linalg.eigvalsh(cov).min() > -1e-9 * np.linalg.eigvalsh(cov).max()
+
+
+def test_two_point_closed_form_agrees_with_the_fixed_point_iteration():
+    # Three Gaussians with a weight 0 for the third use the closed form; a tiny positive weight for
+    # the third forces the fixed point, which must land (nearly) on the same matrix.
+    means, covs, _ = random_gaussians(60, 3, 6)
+    closed = gaussian_barycenter(means, covs, [0.3, 0.7, 0.0])
+    iterated = gaussian_barycenter(means, covs, [0.3, 0.7, 1e-12])
+    np.testing.assert_allclose(closed.cov, iterated.cov, rtol=1e-8, atol=1e-10)
