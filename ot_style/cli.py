@@ -118,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``ot-style`` argument parser (its defaults shown in ``--help`` come from the config)."""
     cfg = default_config()
     parser = _Parser(prog="ot-style", description="Style transfer as optimal transport, on the command "
-                     "line. Run `ot-style COMMAND --help` for a command's options and defaults.")
+                     "line. Run `ot-style COMMAND --help` for a command's options and defaults.",
+                     epilog="Defaults come from ot_style.config (the same values the library and the "
+                            "notebooks use); OT_STYLE_FAST=1 selects the small, quick settings. Start with "
+                            "`ot-style demo`.")
     parser.add_argument("--version", action="version", version=f"ot-style {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
