@@ -5,8 +5,8 @@ representation once per scale, outside the gradient (float64 NumPy, then cast to
 and :meth:`StyleLoss.__call__` scores the current image's features against it inside the optimiser's
 ``tf.function``. Subclasses only say what the representation is (:meth:`StyleLoss.layer_target`) and how
 to score one layer (:meth:`StyleLoss.score`). The engine (:mod:`ot_style.synthesis`) sums the returned
-terms. Notebook ``04_playground.ipynb`` runs them; ``02_wasserstein_between_gaussians.ipynb`` derives
-the Gaussian W2 (:func:`w2_squared_to_target` is the twin of :func:`ot_style.gaussian.gaussian_w2`).
+terms. Notebook ``05_losses_side_by_side.ipynb`` runs them side by side;
+``02_wasserstein_between_gaussians.ipynb`` derives the Gaussian W2 (:func:`w2_squared_to_target` is the twin of :func:`ot_style.gaussian.gaussian_w2`).
 
 All arithmetic here is dtype-generic: float32 features give float32 losses, float64 features (the
 tests' finite-difference checks) give float64 losses.
@@ -326,7 +326,7 @@ class W2Loss(StyleLoss):
 
     The style moments (eq. 1) and :math:`\Sigma_s^{1/2}` are computed once per scale in float64; several
     styles are mixed by their Wasserstein barycentre (:func:`ot_style.gaussian.gaussian_barycenter`).
-    Notebooks ``02_wasserstein_between_gaussians.ipynb`` and ``04_playground.ipynb``.
+    Notebooks ``02_wasserstein_between_gaussians.ipynb`` and ``05_losses_side_by_side.ipynb``.
 
     ``compute_dtype`` (default ``"float64"``) is the dtype of the targets and of the per-step
     eigendecomposition (see :func:`w2_squared_to_target`); the image moments are computed in the
@@ -448,7 +448,7 @@ class FeatureContentLoss(ContentLoss):
     .. math:: \mathcal{L}_c = \alpha \, \frac{1}{n c}\sum_{i,j} (F_{ij} - P_{ij})^2
 
     (a mean rather than Gatys' :math:`\frac12\sum`, so the weight does not depend on the image size).
-    Notebook ``04_playground.ipynb``.
+    Notebook ``05_losses_side_by_side.ipynb``.
     """
 
     name = "features"

@@ -11,7 +11,7 @@ the same hypercolumns, :math:`l_p` the relaxed EMD with Euclidean cost between p
 :math:`l_c` the self-similarity content loss. :class:`StrotssLoss` returns the three style terms (each
 already divided by the normaliser); the content term :math:`\alpha l_c / (2+\alpha+\alpha^{-1})` is
 :class:`SelfSimilarityLoss`, built by ``make_content_loss("self_similarity", ...)``. For texture
-synthesis there is no content term. Notebook ``04_playground.ipynb``.
+synthesis there is no content term. Notebook ``05_losses_side_by_side.ipynb``.
 
 Departures from the original code, for a deterministic objective that L-BFGS can use: sample locations
 are drawn once per :meth:`prepare` (seeded) instead of every step, hypercolumns are bilinear samples of
@@ -119,7 +119,7 @@ class MomentsLoss(StyleLoss):
 
     with the unbiased covariance of eq. 1. STROTSS applies it to hypercolumns (``"strotss"`` does);
     here it is applied per layer and summed. Several styles mix by the weighted mean of their
-    moments. Notebook ``04_playground.ipynb``.
+    moments. Notebook ``05_losses_side_by_side.ipynb``.
     """
 
     name = "moments"
@@ -218,7 +218,7 @@ class SelfSimilarityLoss(ContentLoss):
     with :math:`D` the cosine distance matrix between the (hypercolumn) features of ``N`` locations,
     drawn once in :meth:`prepare` from ``seed``. Returns ``{"content": weight * l_c}``. It keeps the
     content's *structure* (which places look alike) rather than its activations. Notebook
-    ``04_playground.ipynb``.
+    ``05_losses_side_by_side.ipynb``.
 
     Parameters
     ----------
