@@ -214,3 +214,50 @@ def test_bad_iterations_raise(iterations):
     image = smooth_image(0, shape=(4, 4))
     with pytest.raises(ValueError, match="iterations"):
         transfer_sliced(image, image, iterations=iterations)
+
+
+# --- notebook 06 widget logic (ot_style.widgets.colour), driven without a browser -------------------
+
+def test_explorer_goes_both_ways_and_caches_iterates():
+    from ot_style.widgets.colour import ColourTransferExplorer
+
+    first, second = smooth_image(11), smooth_image(12, shape=(20, 28), palette_shift=0.15)
+    explorer = ColourTransferExplorer(first, second, seed=3)
+    np.testing.assert_array_equal(explorer.sliced(7, 0), transfer_sliced(first, second, iterations=7, seed=3))
+    np.testing.assert_array_equal(explorer.sliced(4, 1), transfer_sliced(second, first, iterations=4, seed=3))
+    np.testing.assert_array_equal(explorer.sliced(0, 1), second)
+    np.testing.assert_array_equal(explorer.gaussian(1), transfer_gaussian(second, first))
+    for direction, style in ((0, second), (1, first)):
+        curve = explorer.sliced_w2_curve(8, direction)
+        assert curve.shape == (9,)
+        assert curve[0] == pytest.approx(colour_sliced_w2(explorer._pair(direction)[0], style, seed=1))
+        assert curve[-1] <= 0.1 * curve[0]
+    with pytest.raises(ValueError, match="direction"):
+        explorer.sliced(1, 2)
+
+
+def test_colour_widget_builds_and_its_slider_updates_the_numbers():
+    pytest.importorskip("ipywidgets")
+    from ot_style.widgets.colour import colour_transfer_widget
+
+    box = colour_transfer_widget(smooth_image(1), smooth_image(2, palette_shift=0.2), max_iterations=6)
+    controls, label, picture = box.children
+    direction, slider = controls.children
+    assert picture.value[:4] == b"\x89PNG"
+    slider.value = 6
+    curve = box.explorer.sliced_w2_curve(6, 0)
+    assert f"{curve[-1]:.4f} after 6 iterations" in label.value
+    direction.value = 1
+    assert f"{box.explorer.sliced_w2_curve(6, 1)[-1]:.4f} after 6" in label.value
+
+
+def test_colour_clouds_subsample_is_seeded_and_bounded():
+    from ot_style.widgets.colour import colour_clouds_figure, subsample_colours
+
+    image = smooth_image(4, shape=(50, 60))
+    a, b = subsample_colours(image, 500, seed=2), subsample_colours(image, 500, seed=2)
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (500, 3)
+    assert subsample_colours(image, 10**6).shape == (3000, 3)
+    fig = colour_clouds_figure([("a", image), ("b", image)], n_points=200)
+    assert len(fig.axes) == 4 and fig.axes[1].name == "3d"

@@ -190,3 +190,39 @@ def test_two_point_closed_form_agrees_with_the_fixed_point_iteration():
     closed = gaussian_barycenter(means, covs, [0.3, 0.7, 0.0])
     iterated = gaussian_barycenter(means, covs, [0.3, 0.7, 1e-12])
     np.testing.assert_allclose(closed.cov, iterated.cov, rtol=1e-8, atol=1e-10)
+
+
+def test_mixing_comparison_only_the_barycentre_is_balanced():
+    from ot_style.widgets.colour import mix_gaussians
+    from ot_style.moments import Moments
+
+    means, covs, _ = random_gaussians(70, 2, 6)
+    covs[1] = 4.0 * covs[1]  # different scales make the averages visibly off
+    first, second = Moments(means[0], covs[0]), Moments(means[1], covs[1])
+    for t in (0.3, 0.5):
+        comparison = mix_gaussians(first, second, t)
+        w = comparison.distance_between
+        to_a, to_b = comparison.distances["barycentre"]
+        assert to_a == pytest.approx(t * w, rel=1e-7) and to_b == pytest.approx((1 - t) * w, rel=1e-7)
+        for name in ("averaged moments", "averaged Gram"):
+            a, b = comparison.distances[name]
+            # a worse compromise: larger weighted sum of squared distances than the barycentre's
+            assert (1 - t) * a**2 + t * b**2 > (1 - t) * to_a**2 + t * to_b**2
+        np.testing.assert_allclose(comparison.averaged_moments.cov, (1 - t) * covs[0] + t * covs[1])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        mix_gaussians(first, second, 1.2)
+
+
+def test_colour_mixing_recolours_to_the_barycentre_of_the_palettes():
+    from ot_style.colour import colour_moments
+    from ot_style.widgets.colour import colour_mixing
+
+    rng = np.random.default_rng(0)
+    content, red, blue = (np.clip(rng.normal(m, s, (20, 24, 3)), 0, 1).astype(np.float32)
+                          for m, s in (([0.5] * 3, 0.2), ([0.8, 0.2, 0.2], 0.1), ([0.2, 0.3, 0.8], 0.15)))
+    recoloured, comparison = colour_mixing(content, red, blue, 0.5)
+    got = colour_moments(recoloured)
+    np.testing.assert_allclose(got.mean, comparison.barycentre.mean, atol=1e-5)
+    np.testing.assert_allclose(got.cov, comparison.barycentre.cov, atol=1e-5)
+    a, b = comparison.distances["barycentre"]
+    assert a == pytest.approx(b, rel=1e-7)
