@@ -471,7 +471,9 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
     ``layers`` / ``layer_weights`` None are taken from ``config`` (default
     :func:`ot_style.config.default_config`). ``config.sliced_projections`` sets the sliced loss's
     directions, ``config.strotss_samples`` and ``config.content_weight`` (alpha) the STROTSS loss,
-    ``config.extra["gram_normalisation"]`` the Gram loss (``"mean"`` or ``"gatys"``).
+    ``config.extra["gram_normalisation"]`` the Gram loss (``"mean"`` or ``"gatys"``),
+    ``config.extra["w2_compute_dtype"]`` the W2 eigendecomposition (``"float64"`` by default;
+    ``"float32"`` is faster but inexact at rank-deficient layers, see :func:`w2_squared_to_target`).
     """
     if isinstance(name_or_obj, StyleLoss):
         return name_or_obj
@@ -493,7 +495,7 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
                         normalisation=config.extra.get("gram_normalisation", "mean"))
     if name_or_obj == "moments":
         return MomentsLoss(layers, layer_weights)
-    return W2Loss(layers, layer_weights)
+    return W2Loss(layers, layer_weights, compute_dtype=config.extra.get("w2_compute_dtype", "float64"))
 
 
 def make_content_loss(name, layer=None, weight=None, config=None) -> ContentLoss | None:

@@ -476,6 +476,9 @@ def test_factories_build_every_loss_and_pass_objects_through():
     assert losses.make_style_loss("sliced", LAYERS, None, DEFAULT.replace(sliced_projections=5)).n_projections == 5
     gatys = losses.make_style_loss("gram", LAYERS, None, DEFAULT.replace(extra={"gram_normalisation": "gatys"}))
     assert gatys.normalisation == "gatys"
+    assert losses.make_style_loss("w2", LAYERS, None, DEFAULT).compute_dtype == tf.float64
+    fast = losses.make_style_loss("w2", LAYERS, None, DEFAULT.replace(extra={"w2_compute_dtype": "float32"}))
+    assert fast.compute_dtype == tf.float32
     assert losses.make_content_loss("features", None, None, DEFAULT).layers == (DEFAULT.content_layer,)
 
 
