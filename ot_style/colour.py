@@ -63,7 +63,9 @@ def colour_moments(image):
     """Mean and covariance of an image's colours.
 
     .. math:: \\mu = \\frac1n \\sum_i x_i, \\qquad
-              \\Sigma = \\frac1n \\sum_i (x_i - \\mu)(x_i - \\mu)^\\top
+              \\Sigma = \\frac{1}{n-1} \\sum_i (x_i - \\mu)(x_i - \\mu)^\\top
+
+    (the unbiased covariance of eq. 1, as everywhere in the package).
 
     Parameters
     ----------

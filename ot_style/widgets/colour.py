@@ -298,33 +298,32 @@ def sky_ground_masks(shape, horizon: float = 0.45, softness: float = 0.0):
 
 # --- ipywidgets front ends (thin: every number they show comes from the functions above) ---------
 
-def _image_widget(fig):
-    import ipywidgets as widgets
-
-    from ..plotting import figure_png
-
-    return widgets.Image(value=figure_png(fig), format="png")
-
-
 def colour_transfer_widget(first="houses.png", second="swirls.png", *, max_size: int = 96,
-                           max_iterations: int = 20, seed: int = 0):
-    """Direction toggle + iterations slider; shows the images and their colour clouds."""
+                           max_iterations: int = 20, seed: int = 0, n_projections: int = 200,
+                           n_points: int = 1000, explorer: ColourTransferExplorer | None = None):
+    """Direction toggle + iterations slider; shows the images and their colour clouds.
+
+    Pass an ``explorer`` to share its cached iterates and distances with the notebook's own cells
+    (``first``, ``second``, ``seed`` and ``n_projections`` are then ignored).
+    """
     import ipywidgets as widgets
 
     from ..plotting import figure_png
 
-    explorer = ColourTransferExplorer(load_picture(first, max_size), load_picture(second, max_size), seed=seed)
+    if explorer is None:
+        explorer = ColourTransferExplorer(load_picture(first, max_size), load_picture(second, max_size),
+                                          seed=seed, n_projections=n_projections)
     direction = widgets.ToggleButtons(options=[("first -> second", 0), ("second -> first", 1)], value=0,
                                       description="Direction")
     iterations = widgets.IntSlider(value=5, min=0, max=max_iterations, description="Iterations")
     label = widgets.HTML()
-    picture = _image_widget(explorer.figure(iterations.value, 0))
+    picture = widgets.Image(format="png")
 
     def update(_=None):
         curve = explorer.sliced_w2_curve(iterations.value, direction.value)
         label.value = (f"sliced W2 to the style's colours: {curve[0]:.4f} before, {curve[-1]:.4f} after "
                        f"{iterations.value} iterations ({100 * (1 - curve[-1] / curve[0]):.1f}% lower)")
-        picture.value = figure_png(explorer.figure(iterations.value, direction.value))
+        picture.value = figure_png(explorer.figure(iterations.value, direction.value, n_points=n_points))
 
     direction.observe(update, names="value")
     iterations.observe(update, names="value")
