@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Iterate", "float64_objective", "run_lbfgs", "run_adam"]
+__all__ = ["Iterate", "LossAndGradient", "float64_objective", "run_lbfgs", "run_adam"]
 
 
 class _StopRequested(Exception):
@@ -111,46 +111,63 @@ def _sum_terms(terms: dict):
     return tf.add_n([tf.convert_to_tensor(value, tf.float32) for value in terms.values()])
 
 
-def float64_objective(loss_terms: Callable, shape: tuple) -> Callable:
-    """Loss and gradient of ``loss_terms`` as SciPy wants them: flat float64 in, float64 out.
+class LossAndGradient:
+    """Loss and gradient of ``loss_terms`` in ONE ``tf.function``, shared by every scale of a run.
 
     .. math:: f(x) = \\sum_t \\ell_t(x), \\qquad \\nabla f(x) \\text{ by reverse-mode autodiff}
 
-    The value and the gradient come out of ONE ``tf.function`` (one forward and one backward pass,
-    traced once per image shape); only the float64 <-> float32 casts happen in NumPy.
+    The value and the gradient come out of one graph (one forward and one backward pass). The style
+    targets are arguments, not constants baked into the graph, and ``reduce_retracing`` lets the second
+    scale's trace accept any image size: a run traces at most twice however many scales it has.
 
     Parameters
     ----------
     loss_terms : callable
-        TensorFlow function ``image (1, h, w, 3) float32 -> dict of str to scalar tensors``.
-    shape : tuple of int
-        ``(h, w, 3)``, the image shape.
-
-    Returns
-    -------
-    callable
-        ``x (h*w*3,) float64 -> (total float, gradient (h*w*3,) float64, terms dict of str to float)``.
+        TensorFlow function ``(image (1, h, w, 3) float32, targets) -> dict of str to scalar tensors``.
     """
-    import tensorflow as tf
 
-    @tf.function
-    def value_and_gradient(image):
-        with tf.GradientTape() as tape:
-            tape.watch(image)
-            terms = loss_terms(image)
-            total = _sum_terms(terms)
-        return total, tape.gradient(total, image), terms
+    def __init__(self, loss_terms: Callable):
+        import tensorflow as tf
 
-    def evaluate(x):
-        image = tf.constant(np.asarray(x, np.float32).reshape((1, *shape)))
-        total, grad, terms = value_and_gradient(image)
-        return (float(total), grad.numpy().astype(np.float64).ravel(),
-                {name: float(value) for name, value in terms.items()})
+        def value_and_gradient(image, targets):
+            with tf.GradientTape() as tape:
+                tape.watch(image)
+                terms = loss_terms(image, targets)
+                total = _sum_terms(terms)
+            return total, tape.gradient(total, image), terms
 
-    return evaluate
+        self._graph = tf.function(value_and_gradient, reduce_retracing=True)
+
+    def float64(self, shape: tuple, targets=None) -> Callable:
+        """``x (h*w*3,) float64 -> (total float, gradient (h*w*3,) float64, terms dict of str to float)``,
+        the form SciPy's L-BFGS-B wants; only the float64 <-> float32 casts happen in NumPy."""
+        import tensorflow as tf
+
+        def evaluate(x):
+            image = tf.constant(np.asarray(x, np.float32).reshape((1, *shape)))
+            total, grad, terms = self._graph(image, targets)
+            return (float(total), grad.numpy().astype(np.float64).ravel(),
+                    {name: float(value) for name, value in terms.items()})
+
+        return evaluate
 
 
-def run_lbfgs(loss_terms: Callable, x0: np.ndarray, tracker: _Tracker) -> None:
+def float64_objective(loss_terms: Callable, shape: tuple, targets=None) -> Callable:
+    """``LossAndGradient(loss_terms).float64(shape, targets)``: the L-BFGS wrapper for one image shape.
+
+    Parameters
+    ----------
+    loss_terms : callable
+        ``(image (1, h, w, 3) float32 tensor, targets) -> dict of str to scalar tensors``.
+    shape : tuple of int
+        ``(h, w, 3)``.
+    targets : nested structure of tf.Tensor, optional
+        Passed to ``loss_terms`` unchanged.
+    """
+    return LossAndGradient(loss_terms).float64(shape, targets)
+
+
+def run_lbfgs(objective: LossAndGradient, targets, x0: np.ndarray, tracker: _Tracker) -> None:
     """Minimise over the pixels with SciPy's L-BFGS-B, bounds [0, 1], until the scale's budget is spent.
 
     If L-BFGS-B stops early (converged, or a line search failed) with budget left, it restarts from the
@@ -160,7 +177,7 @@ def run_lbfgs(loss_terms: Callable, x0: np.ndarray, tracker: _Tracker) -> None:
     from scipy.optimize import minimize
 
     shape = x0.shape
-    evaluate = float64_objective(loss_terms, shape)
+    evaluate = objective.float64(shape, targets)
 
     def fun(x):
         tracker.check_budget()
@@ -184,7 +201,8 @@ def run_lbfgs(loss_terms: Callable, x0: np.ndarray, tracker: _Tracker) -> None:
         x = tracker.best_image.astype(np.float64).ravel()
 
 
-def run_adam(loss_terms: Callable, x0: np.ndarray, tracker: _Tracker, *, learning_rate: float) -> None:
+def run_adam(loss_terms: Callable, targets, x0: np.ndarray, tracker: _Tracker, *,
+             learning_rate: float) -> None:
     """Minimise with Adam (Kingma and Ba 2015) on a ``tf.Variable``, clipped to [0, 1] after each step.
 
     .. math:: x \\leftarrow \\operatorname{clip}_{[0,1]}\\big(x - \\eta\\, \\hat m / (\\sqrt{\\hat v}
@@ -203,7 +221,7 @@ def run_adam(loss_terms: Callable, x0: np.ndarray, tracker: _Tracker, *, learnin
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            terms = loss_terms(variable)
+            terms = loss_terms(variable, targets)
             total = _sum_terms(terms)
         gradient = tape.gradient(total, variable)
         evaluated = tf.identity(variable)  # the image the loss was measured on, before the update

@@ -22,7 +22,7 @@ import numpy as np
 
 from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config
 from .layer_table import VGG19_LAYERS, check_layers
-from .optimizers import Iterate, _StopRequested, _Tracker, run_adam, run_lbfgs
+from .optimizers import Iterate, LossAndGradient, _StopRequested, _Tracker, run_adam, run_lbfgs
 
 __all__ = ["stylize", "StyleResult", "Iterate", "INITS", "COLOUR_TRANSFERS", "preserve_luminance"]
 
@@ -364,6 +364,16 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
             return preserve_luminance(pixels, _resize(content, pixels.shape[:2]))
         return pixels
 
+    def loss_terms(x, targets):
+        style_target, content_target = targets
+        features = extractor(x)
+        terms = dict(style_loss(features, style_target, x))
+        if content_term is not None:
+            for name, value in content_term(features, content_target, x).items():
+                terms[name if name not in terms else f"content/{name}"] = value
+        return terms
+
+    objective = LossAndGradient(loss_terms)  # one graph for all scales
     tracker = _Tracker(callback=callback, render=render, start=start)
     seconds, image, interrupted = [], None, False
     for index, (scale, out_size, style_sizes) in enumerate(plan):
@@ -384,18 +394,11 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
                 content_image = tf.constant(_resize(content, out_size)[None])
                 content_target = content_term.prepare(extractor(content_image), content_image)
 
-            def loss_terms(x, target=target, content_target=content_target):
-                features = extractor(x)
-                terms = dict(style_loss(features, target, x))
-                if content_term is not None:
-                    for name, value in content_term(features, content_target, x).items():
-                        terms[name if name not in terms else f"content/{name}"] = value
-                return terms
-
             if cfg.optimizer == "lbfgs":
-                run_lbfgs(loss_terms, image, tracker)
+                run_lbfgs(objective, (target, content_target), image, tracker)
             else:
-                run_adam(loss_terms, image, tracker, learning_rate=cfg.learning_rate)
+                run_adam(loss_terms, (target, content_target), image, tracker,
+                         learning_rate=cfg.learning_rate)
         except (_StopRequested, KeyboardInterrupt):
             interrupted = True
         finally:

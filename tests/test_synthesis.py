@@ -236,7 +236,7 @@ def test_lbfgs_wrapper_gradient_matches_finite_differences():
     _, style = _images(12, style_shape=(12, 12))
     target = loss.prepare([small(style[None])], [tf.constant(style[None])], [1.0])
     shape = (8, 8, 3)
-    evaluate = float64_objective(lambda x: loss(small(x), target, x), shape)
+    evaluate = float64_objective(lambda x, t: loss(small(x), t, x), shape, target)
     rng = np.random.default_rng(0)
     x = rng.uniform(0.2, 0.8, size=np.prod(shape))
     value, grad, terms = evaluate(x)
