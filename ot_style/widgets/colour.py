@@ -17,13 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..colour import colour_moments, colour_pixels, colour_sliced_w2, iterate_sliced_transfer, transfer_gaussian
+from ..colour import (colour_moments, colour_pixels, colour_sliced_w2, iterate_sliced_transfer,
+                      transfer_gaussian)
 from ..gaussian import gaussian_barycenter, gaussian_monge_map, gaussian_w2
 from ..moments import Moments
 
 __all__ = ["load_picture", "subsample_colours", "colour_clouds_figure", "ColourTransferExplorer",
-           "transfer_to_gaussian", "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer", "sky_ground_masks",
-           "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
+           "transfer_to_gaussian", "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer",
+           "sky_ground_masks", "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
 
 
 def load_picture(source, max_size: int = 128) -> np.ndarray:
