@@ -203,3 +203,18 @@ def test_guided_stylize_runs_with_two_styles_and_lowers_the_loss():
     # the sky became bluer than the ground
     top, bottom = result.image[:16].mean((0, 1)), result.image[16:].mean((0, 1))
     assert top[2] - top[0] > bottom[2] - bottom[0]
+
+
+def test_sky_ground_masks_partition_the_picture():
+    from ot_style.widgets.colour import sky_ground_masks
+
+    sky, ground = sky_ground_masks((20, 7), horizon=0.4)
+    np.testing.assert_array_equal(sky + ground, np.ones((20, 7)))
+    assert sky[:8].min() == 1.0 and sky[8:].max() == 0.0
+    soft_sky, soft_ground = sky_ground_masks((40, 5), horizon=0.5, softness=0.2)
+    np.testing.assert_allclose(soft_sky + soft_ground, 1.0)
+    column = soft_sky[:, 0]
+    assert np.all(np.diff(column) <= 0) and 0 < column[20] < 1
+    assert soft_sky.mean() == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="horizon"):
+        sky_ground_masks((10, 10), horizon=1.0)
