@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config
-from .layer_table import VGG19_LAYERS, check_layers
+from .layer_table import VGG19_LAYERS, check_layers, layer_info
 from .optimizers import Iterate, LossAndGradient, _StopRequested, _Tracker, run_adam, run_lbfgs
 
 __all__ = ["stylize", "StyleResult", "Iterate", "INITS", "COLOUR_TRANSFERS", "preserve_luminance"]
@@ -329,17 +329,12 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
     style_loss = _style_loss(loss, cfg)
     content_term = _content_loss(content_loss, cfg, content is not None)
     cfg = cfg.replace(layers=tuple(style_loss.layers))
-    needed = tuple(dict.fromkeys(tuple(style_loss.layers) + (tuple(content_term.layers) if content_term else ())))
-    if extractor is None:
-        from .vgg import FeatureExtractor
-
-        extractor = FeatureExtractor(needed, weights=cfg.weights, pooling=cfg.pooling, seed=cfg.seed)
-    else:
-        missing = [name for name in needed if name not in extractor.layers]
-        if missing:
-            raise ValueError(f"The extractor given does not compute layer {missing[0]}; build it with "
-                             f"all of {', '.join(needed)}.")
-    deepest = max(needed, key=VGG19_LAYERS.index)
+    needed = tuple(style_loss.layers) + (tuple(content_term.layers) if content_term else ())
+    needed = tuple(dict.fromkeys(needed))
+    # The network runs up to its deepest layer, so a given extractor may need larger images.
+    deepest = max(needed + (tuple(extractor.layers) if extractor is not None else ()),
+                  key=VGG19_LAYERS.index)
+    min_side = 2 ** layer_info(deepest).pools_before  # = FeatureExtractor.min_image_size
 
     # Sizes of every scale, checked before any work.
     reference = content if content is not None else styles[0]
@@ -349,12 +344,21 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
         style_sizes = [_fit(s.shape, min(scale, max(s.shape[:2]))) for s in styles]
         for what, (h, w) in [("output", out_size)] + [(f"style image {i + 1}", hw)
                                                       for i, hw in enumerate(style_sizes)]:
-            if min(h, w) < extractor.min_image_size:
+            if min(h, w) < min_side:
                 raise ValueError(f"At scale {scale} the {what} is {h}x{w} pixels, too small for layer "
-                                 f"{deepest}: it needs at least {extractor.min_image_size} pixels per "
+                                 f"{deepest}: it needs at least {min_side} pixels per "
                                  "side; use a larger size or drop the coarse scales.")
         plan.append((scale, out_size, style_sizes))
 
+    if extractor is None:
+        from .vgg import FeatureExtractor
+
+        extractor = FeatureExtractor(needed, weights=cfg.weights, pooling=cfg.pooling, seed=cfg.seed)
+    else:
+        missing = [name for name in needed if name not in extractor.layers]
+        if missing:
+            raise ValueError(f"The extractor given does not compute layer {missing[0]}; build it with "
+                             f"all of {', '.join(needed)}.")
     if colour_transfer is not None:
         finest = [_resize(s, hw) for s, hw in zip(styles, plan[-1][2])]
         styles = _recolour_styles(finest, _resize(content, plan[-1][1]), colour_transfer, cfg.seed)
