@@ -270,6 +270,24 @@ def test_gram_twin_has_the_same_gram_but_a_large_w2():
     assert same["moments"] == 0 and same["sliced W2"] == pytest.approx(0, abs=1e-12)
 
 
+def test_feature_measures_agree_with_the_numpy_references():
+    from ot_style.emd import sliced_w2
+    from ot_style.gaussian import gaussian_w2
+    from ot_style.moments import feature_moments, gram_matrix
+
+    rng = np.random.default_rng(7)
+    x = np.maximum(rng.normal(0.3, 1.0, size=(300, 5)), 0)
+    y = np.maximum(rng.normal(0.0, 1.5, size=(200, 5)) @ rng.normal(size=(5, 5)), 0)
+    y[:, 4] = 0.0  # a dead channel: the style's covariance is singular
+    got = feature_measures(x, y, n_projections=16, seed=2)
+    mx, my = feature_moments(x), feature_moments(y)
+    assert got["gaussian W2^2"] == pytest.approx(
+        gaussian_w2(mx.mean, mx.cov, my.mean, my.cov, squared=True), rel=1e-9, abs=1e-12)
+    assert got["Gram (Gatys)"] == pytest.approx(np.sum((gram_matrix(x) - gram_matrix(y)) ** 2), rel=1e-12)
+    assert got["moments"] == pytest.approx(np.sum((mx.mean - my.mean) ** 2) + np.sum((mx.cov - my.cov) ** 2))
+    assert got["sliced W2"] == pytest.approx(sliced_w2(x, y, n_projections=16, seed=2), rel=1e-12)
+
+
 def test_compare_losses_measures_every_result_under_every_loss():
     from ot_style.widgets.compare import MEASURES, compare_losses
 

@@ -30,27 +30,57 @@ def _samples(tensor) -> np.ndarray:
     return array.reshape(-1, array.shape[-1])
 
 
+class _Reference(NamedTuple):
+    # What the measures need of the style's features at one layer, computed once per layer.
+    samples: np.ndarray
+    mean: np.ndarray
+    cov: np.ndarray
+    sqrt_cov: np.ndarray
+    gram: np.ndarray
+
+
+def _reference(y) -> _Reference:
+    from ..gaussian import sqrtm_psd
+    from ..moments import feature_moments, gram_matrix
+
+    y = _samples(y)
+    moments = feature_moments(y)
+    return _Reference(y, moments.mean, moments.cov, sqrtm_psd(moments.cov), gram_matrix(y))
+
+
+def _measures(x, ref: _Reference, n_projections: int, seed: int) -> dict:
+    from ..emd import sliced_w2
+    from ..moments import feature_moments, gram_matrix
+
+    x = _samples(x)
+    mx = feature_moments(x)
+    # Symmetric form of eq. 2 with the style's square root computed once per layer (as the engine
+    # does); eigvalsh only. tests/test_widgets_playground.py binds it to ot_style.gaussian.gaussian_w2.
+    middle = ref.sqrt_cov @ mx.cov @ ref.sqrt_cov
+    lam = np.linalg.eigvalsh(0.5 * (middle + middle.T))
+    cross = float(np.sum(np.sqrt(np.maximum(lam, 0.0))))
+    w2 = float(np.sum((mx.mean - ref.mean) ** 2) + np.trace(mx.cov) + np.trace(ref.cov) - 2.0 * cross)
+    return {
+        "gaussian W2^2": max(w2, 0.0),
+        "Gram (Gatys)": float(np.sum((gram_matrix(x) - ref.gram) ** 2)),
+        "moments": float(np.sum((mx.mean - ref.mean) ** 2) + np.sum((mx.cov - ref.cov) ** 2)),
+        "sliced W2": float(sliced_w2(x, ref.samples, n_projections=n_projections, seed=seed)),
+    }
+
+
 def feature_measures(x: np.ndarray, y: np.ndarray, *, n_projections: int = 64, seed: int = 0) -> dict:
-    """Every measure between two feature clouds ``x`` (n, c) and ``y`` (m, c) at one layer.
+    r"""Every measure between two feature clouds ``x`` (n, c) and ``y`` (m, c) at one layer.
 
     .. math::
 
-        W_2^2 = \\|\\mu_x-\\mu_y\\|^2 + \\operatorname{tr}(C_x + C_y - 2(C_x^{1/2} C_y C_x^{1/2})^{1/2}),
-        \\quad \\text{moments} = \\|\\mu_x-\\mu_y\\|^2 + \\|C_x - C_y\\|_F^2,
-        \\quad \\text{Gram} = \\|G_x - G_y\\|_F^2 .
-    """
-    from ..emd import sliced_w2
-    from ..gaussian import gaussian_w2
-    from ..moments import feature_moments, gram_matrix
+        W_2^2 = \|\mu_x-\mu_y\|^2 + \operatorname{tr} C_x + \operatorname{tr} C_y
+                - 2 \operatorname{tr}(C_y^{1/2} C_x C_y^{1/2})^{1/2},
+        \quad \text{moments} = \|\mu_x-\mu_y\|^2 + \|C_x - C_y\|_F^2,
+        \quad \text{Gram} = \|G_x - G_y\|_F^2,
 
-    mx, my = feature_moments(x), feature_moments(y)
-    gram = float(np.sum((gram_matrix(x) - gram_matrix(y)) ** 2))
-    return {
-        "gaussian W2^2": float(gaussian_w2(mx.mean, mx.cov, my.mean, my.cov, squared=True)),
-        "Gram (Gatys)": gram,
-        "moments": float(np.sum((mx.mean - my.mean) ** 2) + np.sum((mx.cov - my.cov) ** 2)),
-        "sliced W2": float(sliced_w2(x, y, n_projections=n_projections, seed=seed)),
-    }
+    and the sliced W2 of the samples (:func:`ot_style.emd.sliced_w2`), in float64 (notebook 05).
+    """
+    return _measures(x, _reference(y), n_projections, seed)
 
 
 def gram_twin(features, *, seed: int = 0) -> np.ndarray:
@@ -148,12 +178,12 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
         out.weights_source = result.weights_source
     h, w = next(iter(out.images.values())).shape[:2]
     out.images = {"start": _resize(content, h, w), **out.images}
+    references = {layer: _reference(style_feats[layer]) for layer in base.layers}
     for name, image in out.images.items():
         feats = _features(extractor, image)
         totals = dict.fromkeys(MEASURES, 0.0)
         for layer in base.layers:
-            per_layer = feature_measures(feats[layer], style_feats[layer],
-                                         n_projections=n_projections, seed=base.seed)
+            per_layer = _measures(feats[layer], references[layer], n_projections, base.seed)
             for measure, value in per_layer.items():
                 totals[measure] += value
         out.measures[name] = totals
