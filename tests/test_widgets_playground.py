@@ -6,6 +6,7 @@ Runs use tiny images (32 px), a few steps and random VGG weights, so no download
 import datetime
 import io
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -169,6 +170,26 @@ def test_stop_from_the_callback_returns_the_best_image():
     assert result.interrupted
     assert len(model.history["total"]) < 60
     assert max(result.image.shape[:2]) == 32 and np.all(np.isfinite(result.image))
+
+
+def test_slow_previews_are_spaced_out_so_they_take_at_most_a_fifth_of_the_run(monkeypatch):
+    from ot_style.widgets import runner
+
+    clock = {"now": 0.0}  # a fake clock for the runner only: drawing a preview "costs" 1 s, a step 0.5 s
+    monkeypatch.setattr(runner, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+    model = Playground("houses.png", "swirls.png", weights="random", min_preview_interval=0.0)
+    model.size, model.steps, model.preview_every = 32, 6, 1
+    kinds = []
+
+    def listener(m, event):
+        kinds.append(event.kind)
+        clock["now"] += {"preview": 1.0, "step": 0.5}.get(event.kind, 0.0)
+
+    model.listeners.append(listener)
+    model.run(block=True)
+    # after the first preview (1 s) the next waits 4 s; the 5 steps left take only 2.5 s
+    assert kinds.count("preview") == 1 and kinds[1] == "preview"
+    assert kinds.count("step") == len(model.history["total"]) - 1 and kinds[-1] == "done"
 
 
 def test_stop_button_from_another_thread_stops_the_run():
