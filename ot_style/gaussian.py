@@ -262,7 +262,10 @@ def gaussian_barycenter(means, covs, weights=None, *, tol: float = 1e-10,
     started from :math:`\sum_i w_i\Sigma_i` and stopped when the relative Frobenius change is below
     ``tol``. The theory (convergence, uniqueness) assumes at least one positive definite
     :math:`\Sigma_i` with positive weight; with only singular ones the pseudo-inverse square root is
-    used on the current support. Explained in notebook ``02_wasserstein_between_gaussians.ipynb``.
+    used on the current support. With exactly two positive weights :math:`(1-t, t)` the barycentre is
+    the point at :math:`t` on the W2 geodesic, computed in closed form (exact even for singular
+    covariances, where the iteration is slow). Explained in notebook
+    ``02_wasserstein_between_gaussians.ipynb``; used for style mixing in ``06_colour_texture_and_mixing``.
 
     Parameters
     ----------
