@@ -167,23 +167,34 @@ class GuidedW2Loss(StyleLoss):
         if len(set(names)) != len(names):
             raise ValueError(f"Region names must differ; got {names}.")
         self._masks = {}
+        self._out_size = None
 
     def __repr__(self) -> str:
         return f"GuidedW2Loss(regions={[r.name for r in self.regions]}, layers={self.layers})"
+
+    def at_scale(self, out_size, style_sizes=None, guidance=None) -> None:
+        """Hook :func:`ot_style.stylize` calls before each scale's :meth:`prepare`: the output size.
+
+        The content masks for that size are then computed in :meth:`prepare` and passed in the target
+        (an argument of the optimiser's ``tf.function``, whose shapes may be left unknown when it is
+        traced once for several scales), not baked into the graph.
+        """
+        self._out_size = (int(out_size[0]), int(out_size[1]))
 
     def prepare(self, style_features, style_images=None, weights=None, *, seed: int = 0) -> dict:
         """Per region and layer: the style's masked mean, covariance and covariance square root.
 
         ``weights`` (style mixing) is ignored: each region has its own style. Computed in float64 with
         :func:`ot_style.moments.masked_moments` and :func:`ot_style.gaussian.sqrtm_psd`, then cast.
+        After :meth:`at_scale`, the target also holds each region's content weights per layer.
         """
-        target = {}
+        style_target, content_target = {}, {}
         for region in self.regions:
             if region.style >= len(style_features):
                 raise ValueError(f"Region {region.name!r} asks for style image {region.style} but only "
                                  f"{len(style_features)} style image(s) were given (counting from 0).")
             features = style_features[region.style]
-            per_layer = {}
+            per_layer, weights_per_layer = {}, {}
             for layer in self.layers:
                 f = features[layer]
                 dtype = f.dtype if f.dtype.is_floating else tf.float32
@@ -199,12 +210,20 @@ class GuidedW2Loss(StyleLoss):
                     raise ValueError(f"The style mask of region {region.name!r} covers fewer than 2 feature "
                                      f"vectors at {layer}; enlarge the region or drop deeper layers.") from None
                 per_layer[layer] = tuple(tf.constant(a, dtype=dtype) for a in (mean, cov, sqrtm_psd(cov)))
-            target[region.name] = per_layer
+                if self._out_size is not None:
+                    content_w, area = self._content_weights(region, self._out_size, layer, None)
+                    weights_per_layer[layer] = tf.constant(content_w, dtype=dtype)
+                    weights_per_layer["area"] = tf.constant(area, dtype=dtype)
+            style_target[region.name] = per_layer
+            if weights_per_layer:
+                content_target[region.name] = weights_per_layer
+        target = {"style": style_target}
+        if content_target:
+            target["content"] = content_target
         return target
 
     def _content_weights(self, region: Region, image_size, layer: str, feature_size):
-        # Computed in NumPy from static shapes (once per scale, when tf.function traces) and cached.
-        key = (region.name, tuple(image_size), layer, tuple(feature_size))
+        key = (region.name, tuple(image_size), layer, None if feature_size is None else tuple(feature_size))
         if key not in self._masks:
             w = mask_for_layer(region.content_mask, image_size, layer, feature_size)
             if np.count_nonzero(w > 0) < 2:
@@ -214,20 +233,28 @@ class GuidedW2Loss(StyleLoss):
         return self._masks[key]
 
     def __call__(self, features, target, image=None) -> dict:
-        """Named terms ``"style/<region>"``: area fraction times the layer-weighted W2 squared."""
+        """Named terms ``"style/<region>"``: area fraction times the layer-weighted W2 squared.
+
+        The content weights come from the target (after :meth:`at_scale`); without them they are
+        computed here from the static shapes of ``image`` (or of the first layer's features).
+        """
         terms, totals = {}, {}
         for region in self.regions:
             parts = []
             for layer, weight in zip(self.layers, self.layer_weights):
                 f = features[layer]
-                if image is not None:
-                    image_size = tuple(int(s) for s in image.shape[1:3])
-                else:  # no image: the mask is given at the first layer's resolution
-                    image_size = tuple(int(s) for s in features[self.layers[0]].shape[1:3])
-                w, area = self._content_weights(region, image_size, layer, tuple(int(s) for s in f.shape[1:3]))
-                x = tf.reshape(f, [-1, f.shape[-1]])
-                mean_x, cov_x = tf_moments(x, tf.constant(w, dtype=x.dtype))
-                value = area * weight * w2_squared_to_target(mean_x, cov_x, *target[region.name][layer])
+                x = tf.reshape(f, [-1, tf.shape(f)[-1]])
+                if "content" in target:
+                    w = tf.cast(target["content"][region.name][layer], x.dtype)
+                    area = tf.cast(target["content"][region.name]["area"], x.dtype)
+                else:
+                    shaped = image if image is not None else features[self.layers[0]]
+                    image_size = tuple(int(s) for s in shaped.shape[1:3])
+                    w_np, area = self._content_weights(region, image_size, layer,
+                                                       tuple(int(s) for s in f.shape[1:3]))
+                    w = tf.constant(w_np, dtype=x.dtype)
+                mean_x, cov_x = tf_moments(x, w)
+                value = area * weight * w2_squared_to_target(mean_x, cov_x, *target["style"][region.name][layer])
                 terms[f"style/{region.name}/{layer}"] = value
                 parts.append(value)
             totals[f"style/{region.name}"] = tf.add_n(parts)

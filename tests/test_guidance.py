@@ -106,6 +106,25 @@ def test_guided_loss_is_the_area_weighted_sum_of_masked_w2():
             assert float(terms[f"style/{region.name}/{layer}"]) == pytest.approx(want, rel=1e-7)
 
 
+def test_masks_passed_in_the_target_after_at_scale_give_the_same_loss():
+    # stylize calls at_scale(out_size, ...) before prepare, and the content weights travel in the target
+    # (its traced function may not know the image shape); the result must equal the static-shape path.
+    style, _ = fake_features(10)
+    features, image = fake_features(11)
+    sky = np.zeros((32, 32))  # given at another resolution than the 16 px image
+    sky[:12] = 1.0
+    static = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True)
+    want = static(features, static.prepare([style], None, [1.0]), image)
+    hooked = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True)
+    hooked.at_scale((16, 16), [(16, 16)], None)
+    target = hooked.prepare([style], None, [1.0])
+    assert set(target["content"]["sky"]) == set(LAYERS) | {"area"}
+    got = hooked(features, target, None)
+    assert set(got) == set(want)
+    for name in want:
+        assert float(got[name]) == pytest.approx(float(want[name]), rel=1e-12)
+
+
 def test_features_outside_a_region_do_not_change_its_term():
     style, _ = fake_features(5)
     features, image = fake_features(6)
@@ -137,8 +156,8 @@ def test_style_mask_selects_part_of_a_style_image():
     for layer in LAYERS:
         cloud = style[layer].numpy()[0]
         half = cloud[:, : cloud.shape[1] // 2].reshape(-1, CHANNELS)
-        np.testing.assert_allclose(target["all"][layer][0].numpy(), half.mean(0), rtol=1e-10)
-        np.testing.assert_allclose(target["all"][layer][1].numpy(), np.cov(half.T), rtol=1e-10)
+        np.testing.assert_allclose(target["style"]["all"][layer][0].numpy(), half.mean(0), rtol=1e-10)
+        np.testing.assert_allclose(target["style"]["all"][layer][1].numpy(), np.cov(half.T), rtol=1e-10)
 
 
 def test_gradient_is_finite_and_zero_outside_the_mask_at_the_feature_level():
@@ -195,7 +214,8 @@ def test_guided_stylize_runs_with_two_styles_and_lowers_the_loss():
     sky, ground = sky_ground_masks((32, 32), horizon=0.5)
     loss = GuidedW2Loss([Region("sky", sky, style=0), Region("ground", ground, style=1)],
                         ("relu1_1", "relu2_1"))
-    result = stylize(content, [blue, brown], loss=loss, weights="random", size=32, scales=(32,), steps=5,
+    # two scales: the engine traces its function once for both, with the masks passed as arguments
+    result = stylize(content, [blue, brown], loss=loss, weights="random", size=32, scales=(24, 32), steps=5,
                      optimizer="adam")
     assert result.image.shape == (32, 32, 3)
     assert {"style/sky", "style/ground", "total"} <= set(result.history)
