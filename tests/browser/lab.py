@@ -85,9 +85,31 @@ def open_notebook(page: Page, server: Server, path: str) -> Locator:
               timeout=OPEN_TIMEOUT_MS)
     panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     expect(panel).to_be_visible(timeout=OPEN_TIMEOUT_MS)
-    expect(panel.locator(".jp-Notebook-ExecutionIndicator")).to_have_attribute(
-        "data-status", "idle", timeout=OPEN_TIMEOUT_MS)
-    return panel
+    # Even with the session made first, a "Select Kernel" dialog sometimes still comes up (a race in
+    # JupyterLab's session start); it would swallow the next command, so accept it (Python 3).
+    deadline = time.monotonic() + OPEN_TIMEOUT_MS / 1000
+    while True:
+        state = page.evaluate(_KERNEL_READY_JS)
+        if state["dialog"]:
+            page.locator(".jp-Dialog .jp-mod-accept").first.click()
+        elif state["ready"]:
+            return panel
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the notebook's kernel was not ready within {OPEN_TIMEOUT_MS // 1000} s: "
+                                 f"{state}")
+        page.wait_for_timeout(250)  # a polling interval inside a bounded wait
+
+
+_KERNEL_READY_JS = """
+() => {
+  const dialog = document.querySelector('.jp-Dialog') !== null;
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  const context = panel && panel.sessionContext;
+  const kernel = context && context.session && context.session.kernel;
+  return {dialog, ready: !!(context && context.isReady && kernel && kernel.status === 'idle')};
+}
+"""
 
 
 def shutdown_sessions(server: Server) -> None:
