@@ -39,7 +39,8 @@ _EXPORTS = {
     "save_image": "images",
 }
 _SUBMODULES = {"counterexamples", "colour", "config", "emd", "gaussian", "images", "layer_table",
-               "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli", "guidance"}
+               "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli", "guidance",
+               "demo", "classroom", "weights", "optimizers", "losses_strotss"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

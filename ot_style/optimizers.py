@@ -4,7 +4,7 @@
 tensor to a dict of named loss terms; this module minimises their sum over the pixels in [0, 1] and does
 the bookkeeping both optimisers share (:class:`_Tracker`): the history per term, the best image so far,
 the per-scale budget of loss-and-gradient evaluations, and the :class:`Iterate` handed to the callback.
-Notebook 04 (``notebooks/04_playground.ipynb``) drives it through the playground widget.
+Notebook 04 (``notebooks/04_style_transfer_playground.ipynb``) drives it through the playground widget.
 
 One *step* is one evaluation of the loss and its gradient, for both optimisers: that is what costs
 time (one VGG forward and backward pass), so a budget of steps is a budget of time. L-BFGS spends some

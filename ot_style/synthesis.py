@@ -2,7 +2,7 @@
 
 Pixels -> VGG19 features (:mod:`ot_style.vgg`) -> style and content losses (:mod:`ot_style.losses`)
 -> gradient -> pixels, with L-BFGS or Adam (:mod:`ot_style.optimizers`), coarse to fine over
-``scales``. Notebook 04 (``notebooks/04_playground.ipynb``) runs it live; every default comes from
+``scales``. Notebook 04 (``notebooks/04_style_transfer_playground.ipynb``) runs it live; every default comes from
 :class:`ot_style.config.StyleConfig`.
 
 Why the default schedule is what it is (the seed program: start from the subject, no content loss,

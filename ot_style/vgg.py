@@ -3,7 +3,7 @@
 The network is built by walking the layer table (:data:`VGG19_LAYERS`, shared with the TF-free
 :mod:`ot_style.layer_table`) into a name -> tensor dict, as anishathalye/neural-style does, and stops at
 the deepest layer that was asked for. Weights come from :mod:`ot_style.weights`. Notebook 04
-(``notebooks/04_playground.ipynb``) uses it and shows which weights were loaded.
+(``notebooks/04_style_transfer_playground.ipynb``) uses it and shows which weights were loaded.
 
 Speed: kernels are ``tf.constant`` float32 tensors in NHWC layout, so a gradient with respect to the
 image computes only the data gradients (``Conv2DBackpropInput``), never kernel gradients. The caller

@@ -4,7 +4,7 @@
 (:func:`resolve_weights`, cheap: it never opens a network connection and builds no graph), reads them
 (:func:`load_weights`) and, when a user asks for it explicitly, downloads the Keras ImageNet file
 (:func:`download_imagenet_weights`, the only network access in the whole package).
-Notebook 04 (``notebooks/04_playground.ipynb``) shows which weights a run used and why it matters.
+Notebook 04 (``notebooks/04_style_transfer_playground.ipynb``) shows which weights a run used and why it matters.
 
 Sources
 -------
