@@ -3,7 +3,8 @@
 Each notebook cell builds its UI with one call. The logic behind every control is a plain function or
 a small class in the submodules, so tests drive it without a browser (as iminuit does):
 
-- :mod:`ot_style.widgets.theory`: notebooks 01-03 (Gram blindness, Gaussian W2, EMD cost).
+- :mod:`ot_style.widgets.theory`: notebooks 01-03, gathered from :mod:`~ot_style.widgets.gram_blindness`
+  (01), :mod:`~ot_style.widgets.w2_gaussians` (02) and :mod:`~ot_style.widgets.emd_cost` (03).
 - :mod:`ot_style.widgets.playground`: notebooks 04, 05 and 07 (live style transfer, losses side by
   side, what each layer sees).
 - :mod:`ot_style.widgets.colour`: notebook 06 (colour transfer, mixing, masks).
