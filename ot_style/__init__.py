@@ -40,7 +40,7 @@ _EXPORTS = {
 }
 _SUBMODULES = {"counterexamples", "colour", "config", "emd", "gaussian", "images", "layer_table",
                "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli", "guidance",
-               "demo", "classroom", "weights", "optimizers", "losses_strotss", "tf_gaussian"}
+               "demo", "classroom", "weights", "optimizers", "losses_strotss", "tf_gaussian", "cli_parser"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

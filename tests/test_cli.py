@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ot_style import cli, colour, weights
+from ot_style import cli, cli_parser, colour, weights
 from ot_style.config import DEFAULT, default_config
 from ot_style.images import load_image, save_image
 
@@ -173,7 +173,9 @@ def test_help_shows_the_config_defaults(capsys, monkeypatch):
                  f"(default: {cfg.optimizer})", f"(default: {' '.join(cfg.layers)})"):
         assert text in flat, text
     # change the config and the help follows: the CLI holds no copy of a default
-    monkeypatch.setattr(cli, "default_config", lambda: DEFAULT.replace(loss="sliced", steps=7))
+    changed = lambda: DEFAULT.replace(loss="sliced", steps=7)  # noqa: E731
+    monkeypatch.setattr(cli, "default_config", changed)
+    monkeypatch.setattr(cli_parser, "default_config", changed)
     _, out, _ = _run(capsys, "texture", "--help")
     flat = " ".join(out.split())
     assert "style loss (default: sliced)" in flat and "(default: 7)" in flat
