@@ -50,6 +50,15 @@ def _as_gaussian(mean, cov, which: str) -> tuple[np.ndarray, np.ndarray]:
     return m, c
 
 
+def _as_gaussian_pair(mean_x, cov_x, mean_y, cov_y):
+    """Both Gaussians checked by :func:`_as_gaussian`, and in the same dimension."""
+    mx, cx = _as_gaussian(mean_x, cov_x, "x")
+    my, cy = _as_gaussian(mean_y, cov_y, "y")
+    if mx.shape != my.shape:
+        raise ValueError(f"The two Gaussians live in different dimensions ({mx.size} and {my.size}).")
+    return mx, cx, my, cy
+
+
 def _clamp_eigenvalues(lam: np.ndarray, scale: float | None = None) -> np.ndarray:
     # Eigenvalues within rounding of zero (below c * eps * scale, the np.linalg.matrix_rank threshold
     # with scale = the matrix norm) are not known even in sign; setting them to 0 rather than keeping
@@ -132,10 +141,7 @@ def gaussian_w2(mean_x, cov_x, mean_y, cov_y, *, squared: bool = False) -> float
     -------
     float
     """
-    mx, cx = _as_gaussian(mean_x, cov_x, "x")
-    my, cy = _as_gaussian(mean_y, cov_y, "y")
-    if mx.shape != my.shape:
-        raise ValueError(f"The two Gaussians live in different dimensions ({mx.size} and {my.size}).")
+    mx, cx, my, cy = _as_gaussian_pair(mean_x, cov_x, mean_y, cov_y)
     lam_y, vec_y = _eigh_psd(cy)
     root_y = (vec_y * np.sqrt(lam_y)) @ vec_y.T
     middle = root_y @ cx @ root_y
@@ -168,10 +174,7 @@ def gatys_style_loss(mean_x, cov_x, mean_y, cov_y) -> float:
     -------
     float
     """
-    mx, cx = _as_gaussian(mean_x, cov_x, "x")
-    my, cy = _as_gaussian(mean_y, cov_y, "y")
-    if mx.shape != my.shape:
-        raise ValueError(f"The two Gaussians live in different dimensions ({mx.size} and {my.size}).")
+    mx, cx, my, cy = _as_gaussian_pair(mean_x, cov_x, mean_y, cov_y)
     diff = cx + np.outer(mx, mx) - cy - np.outer(my, my)
     return float(np.sum(diff**2))
 
@@ -233,10 +236,7 @@ def gaussian_monge_map(mean_x, cov_x, mean_y, cov_y) -> MongeMap:
     -------
     MongeMap
     """
-    mx, cx = _as_gaussian(mean_x, cov_x, "x")
-    my, cy = _as_gaussian(mean_y, cov_y, "y")
-    if mx.shape != my.shape:
-        raise ValueError(f"The two Gaussians live in different dimensions ({mx.size} and {my.size}).")
+    mx, cx, my, cy = _as_gaussian_pair(mean_x, cov_x, mean_y, cov_y)
     lam, vec = _eigh_psd(cx)
     root_x = (vec * np.sqrt(lam)) @ vec.T
     inv_root_x = _pinv_sqrt(lam, vec)
