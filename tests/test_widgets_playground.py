@@ -192,9 +192,8 @@ def test_slow_previews_are_spaced_out_so_they_take_at_most_a_fifth_of_the_run(mo
     assert kinds.count("step") == len(model.history["total"]) - 1 and kinds[-1] == "done"
 
 
-def test_stop_button_from_another_thread_stops_the_run():
-    ui = _tiny_ui()
-    ui.steps.value = 200
+def _start_and_hold_at_first_step(ui) -> threading.Event:
+    """Press Run and return once the run sits at its first step; set the returned event to go on."""
     started, release = threading.Event(), threading.Event()
 
     def hold_first_step(m, event):
@@ -205,6 +204,13 @@ def test_stop_button_from_another_thread_stops_the_run():
     ui.model.listeners.append(hold_first_step)
     ui.run_button.click()
     assert started.wait(240)
+    return release
+
+
+def test_stop_button_from_another_thread_stops_the_run():
+    ui = _tiny_ui()
+    ui.steps.value = 200
+    release = _start_and_hold_at_first_step(ui)
     assert ui.run_button.disabled and not ui.stop_button.disabled
     ui.stop_button.click()  # main thread, as a browser click would be handled
     release.set()
@@ -216,16 +222,7 @@ def test_stop_button_from_another_thread_stops_the_run():
 
 def test_changing_controls_mid_run_does_not_change_the_running_config():
     ui = _tiny_ui()
-    started, release = threading.Event(), threading.Event()
-
-    def hold_first_step(m, event):
-        if event.kind in ("step", "preview") and not started.is_set():
-            started.set()
-            release.wait(60)
-
-    ui.model.listeners.append(hold_first_step)
-    ui.run_button.click()
-    assert started.wait(240)
+    release = _start_and_hold_at_first_step(ui)
     running = ui.model.running_config
     ui.loss.value = "gram"
     ui.steps.value = 50
