@@ -147,6 +147,27 @@ def test_input_gradient_is_finite_and_matches_finite_differences():
     assert abs(numeric - analytic) <= 2e-2 * abs(analytic)
 
 
+@pytest.mark.parametrize("kernel_size,shape", [(3, (2, 13, 8, 5)), (3, (1, 7, 11, 4)), (5, (1, 9, 6, 3)),
+                                               (2, (1, 6, 7, 3))])
+def test_convolution_gradient_as_a_forward_convolution_equals_tensorflows(kernel_size, shape):
+    """The adjoint (flipped, channel-swapped kernel) is exact for odd kernels of any image size, in float64."""
+    from ot_style.vgg import _conv_with_forward_gradient
+
+    rng = np.random.default_rng(kernel_size)
+    kernel = tf.constant(rng.normal(size=(kernel_size, kernel_size, shape[-1], 6)))
+    bias = tf.constant(rng.normal(size=6))
+    x = tf.constant(rng.normal(size=shape))
+    upstream = tf.constant(rng.normal(size=shape[:-1] + (6,)))
+    conv = _conv_with_forward_gradient(kernel, bias)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours = conv(x)
+        theirs = tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(ours, x, upstream).numpy(),
+                               tape.gradient(theirs, x, upstream).numpy(), rtol=0, atol=1e-11)
+
+
 def test_random_weights_deterministic_per_seed():
     x = np.random.default_rng(3).uniform(size=(1, 32, 32, 3)).astype(np.float32)
     a = FeatureExtractor("relu3_1", weights="random", seed=5)
