@@ -75,16 +75,18 @@ def tf_objective(tf, extractor, loss, style, shape):
 
     layers = loss.layers if loss is not None else extractor.layers
     if loss is None:
-        def terms(x):
+        target = None
+
+        def terms(x, target):
             feats = extractor(x)
             return {"vgg": tf.add_n([tf.reduce_mean(tf.square(feats[name])) for name in layers])}
     else:
         style_image = tf.constant(style[None])
         target = loss.prepare([extractor(style_image)], [style_image], [1.0], seed=0)
 
-        def terms(x):
+        def terms(x, target):  # the style target is an argument of the graph, as in the engine
             return loss(extractor(x), target, x)
-    evaluate = float64_objective(terms, shape)
+    evaluate = float64_objective(terms, shape, target)
     return lambda x: evaluate(x)[:2]
 
 
