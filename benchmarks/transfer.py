@@ -99,7 +99,7 @@ def lbfgs_seconds(evaluate, x0, evaluations: int) -> tuple[float, int, float]:
 
     Returns (seconds, evaluations made, final loss). The same driver for both frameworks.
     """
-    from scipy.optimize import minimize
+    from scipy.optimize import Bounds, minimize
 
     evaluate(x0)  # tracing / first-call costs are not the loop's
     count = [0]
@@ -109,7 +109,7 @@ def lbfgs_seconds(evaluate, x0, evaluations: int) -> tuple[float, int, float]:
         return evaluate(x)
 
     start = time.perf_counter()
-    result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=[(0.0, 1.0)] * x0.size,
+    result = minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=Bounds(np.zeros(x0.size), np.ones(x0.size)),
                       options={"maxfun": evaluations, "maxiter": evaluations})
     return time.perf_counter() - start, count[0], float(result.fun)
 

@@ -36,10 +36,12 @@ class StyleConfig:
     content_weight: float = 1.0
     # L-BFGS as in the seed's scipy_optimizer; Adam is the alternative.
     optimizer: str = "lbfgs"
-    # Loss-and-gradient evaluations PER SCALE. With scales (128, 256) a 256 px run costs about
-    # 30 x (0.12 + 0.48) s = 18 s of evaluations on a 2-core CPU, plus ~5-7 s of set-up (network,
-    # targets, tracing): under the 30 s demo target. The 128 px scale does the big moves cheaply.
-    steps: int = 30
+    # Loss-and-gradient evaluations PER SCALE. The 128 px scale does the big moves cheaply (about
+    # 0.2 s an evaluation on a 2-core CPU), the 256 px one (about 0.9 s: VGG19 to relu5_1, forward and
+    # input gradient, is 0.77 s of it) adds detail. Measured on the demo (benchmarks/transfer.py):
+    # 95% of the loss drop comes after about 17 s; 20 evaluations per scale end after 33-37 s in all,
+    # 30 after about 50 s for a final loss only 1.4x lower (both are over 99% of the drop).
+    steps: int = 20
     learning_rate: float = 0.02
     # Long side of the output image in pixels.
     size: int = 256
