@@ -247,7 +247,7 @@ def gaussian_monge_map(mean_x, cov_x, mean_y, cov_y) -> MongeMap:
 
 
 def gaussian_barycenter(means, covs, weights=None, *, tol: float = 1e-10,
-                        max_iter: int = 1000) -> Moments:
+                        max_iter: int = 1000, objective_tol: float | None = None) -> Moments:
     r"""Wasserstein barycentre of Gaussians (used to mix several styles).
 
     The barycentre of :math:`N(\mu_i,\Sigma_i)` with weights :math:`w_i` is :math:`N(\mu,\Sigma)` with
@@ -277,6 +277,15 @@ def gaussian_barycenter(means, covs, weights=None, *, tol: float = 1e-10,
         Stop when :math:`\lVert\Sigma_{new}-\Sigma\rVert_F \le tol\,\max(1, \lVert\Sigma\rVert_F)`.
     max_iter : int
         Raise ``ValueError`` if the iteration has not converged after this many steps.
+    objective_tol : float, optional
+        Also stop when one step lowers the barycentric cost
+        :math:`\sum_i w_i W_2^2(N(0,\Sigma), N(0,\Sigma_i))` by at most ``objective_tol`` times its value
+        (the cost comes free with the step). With three or more singular covariances (deep layers of
+        small images) the matrix converges slowly, linearly at a rate near 0.95 per step, while the
+        cost settles much sooner: three covariances of rank 64 in 256 channels needed more than 1000
+        steps for ``tol=1e-10``; with ``objective_tol=1e-7`` the cost is within 2e-7 of the value at
+        ``1e-8`` after 4 s. The style-mixing loss uses ``1e-7``; ``None`` (the default) stops on
+        ``tol`` only.
 
     Returns
     -------
@@ -315,17 +324,24 @@ def gaussian_barycenter(means, covs, weights=None, *, tol: float = 1e-10,
         cov = w[i] ** 2 * cs[i] + w[j] ** 2 * cs[j] + w[i] * w[j] * (cross + cross.T)
         return Moments(mean, 0.5 * (cov + cov.T))
     cov = np.einsum("i,ijk->jk", w, cs)
+    fixed = float(sum(wi * np.trace(ci) for wi, ci in zip(w, cs)))
+    previous = np.inf
     for _ in range(max_iter):
         lam, vec = _eigh_psd(cov)
         root = (vec * np.sqrt(lam)) @ vec.T
         inv_root = _pinv_sqrt(lam, vec)
         inner = sum(wi * sqrtm_psd(root @ ci @ root) for wi, ci in zip(w, cs) if wi > 0)
+        # sum_i w_i W2^2(cov, cov_i), centred: tr cov + sum w_i tr cov_i - 2 tr inner
+        cost = float(np.sum(lam)) + fixed - 2.0 * float(np.trace(inner))
         new = inv_root @ inner @ inner @ inv_root
         new = 0.5 * (new + new.T)
         change = np.linalg.norm(new - cov)
         cov = new
         if change <= tol * max(1.0, float(np.linalg.norm(cov))):
             return Moments(mean, cov)
+        if objective_tol is not None and previous - cost <= objective_tol * max(abs(cost), np.finfo(float).tiny):
+            return Moments(mean, cov)
+        previous = cost
     raise ValueError(
         f"The barycentre iteration did not converge within max_iter={max_iter} steps; "
         "increase max_iter or tol."

@@ -152,7 +152,9 @@ def _mix_gaussians(clouds, weights) -> Moments:
     gaussians = [feature_moments(x) for x in clouds]
     if np.count_nonzero(weights) == 1:  # one style: its own moments, exactly
         return gaussians[int(np.argmax(weights))]
-    return gaussian.gaussian_barycenter([g.mean for g in gaussians], [g.cov for g in gaussians], weights)
+    # objective_tol: three or more rank-deficient styles (deep layers) would crawl for minutes otherwise.
+    return gaussian.gaussian_barycenter([g.mean for g in gaussians], [g.cov for g in gaussians], weights,
+                                        objective_tol=1e-7)
 
 
 class W2Loss(StyleLoss):
