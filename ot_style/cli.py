@@ -21,7 +21,7 @@ import warnings
 from pathlib import Path
 
 from .cli_parser import COLOUR_METHODS, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_parser
-from .config import default_config, fast_mode
+from .config import default_config, fast_mode, format_steps, steps_per_scale
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
 __all__ = ["main", "build_parser", "UsageError", "EXIT_USAGE", "EXIT_INTERRUPTED"]
@@ -136,7 +136,7 @@ def _run(content, styles, *, weights, cfg, scale_of_step=None, **kwargs):
     from .synthesis import stylize
 
     # Steps are per scale; a --size without --scales rescales the config's schedule (same count).
-    total = kwargs.get("steps", cfg.steps) * len(kwargs.get("scales") or cfg.scales)
+    total = sum(steps_per_scale(kwargs.get("steps", cfg.steps), len(kwargs.get("scales") or cfg.scales)))
     bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")
 
     def callback(iterate):
@@ -197,7 +197,7 @@ def _cmd_demo(args, cfg) -> int:
     content = load_image(asset_path(DEMO_CONTENT))
     style = load_image(asset_path(DEMO_STYLE))
     _say(f"demo: {DEMO_CONTENT} in the style of {DEMO_STYLE}, loss {cfg.loss}, {cfg.size} px, "
-         f"{args.steps or cfg.steps} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
+         f"{format_steps(args.steps or cfg.steps)} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
     _resolve_weights(args.weights)
     kwargs = {name: getattr(args, name) for name in ("steps", "seed") if getattr(args, name) is not None}
     scale_of_step = []

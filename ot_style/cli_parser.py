@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from ._version import __version__
-from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, default_config
+from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, default_config, format_steps
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
 __all__ = ["EXIT_USAGE", "EXIT_INTERRUPTED", "COLOUR_METHODS", "UsageError", "build_parser"]
@@ -80,7 +80,8 @@ def _add_style_options(p: argparse.ArgumentParser, cfg, *, content: bool) -> Non
                    help="coarse-to-fine long sides, the last equal to --size (default: "
                         f"{' '.join(map(str, cfg.scales))} with the default size)")
     p.add_argument("--steps", type=_positive_int, metavar="N",
-                   help=f"optimiser steps per scale (default: {cfg.steps})")
+                   help=f"optimiser steps at every scale (default: {format_steps(cfg.steps)} per scale, "
+                        "coarse to fine)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"optimiser (default: {cfg.optimizer})")
     p.add_argument("--layers", type=_layer_list, nargs="+", metavar="LAYER",
                    help=f"VGG19 style layers, e.g. relu1_1 relu2_1 (default: {' '.join(cfg.layers)})")
@@ -134,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="ot-style-demo", metavar="DIR",
                    help="folder for the three pictures (default: ot-style-demo)")
     p.add_argument("--weights", metavar="auto|imagenet|random|PATH", help=f"VGG19 weights (default: {cfg.weights})")
-    p.add_argument("--steps", type=_positive_int, metavar="N", help=f"steps per scale (default: {cfg.steps})")
+    p.add_argument("--steps", type=_positive_int, metavar="N", help=f"steps at every scale (default: {format_steps(cfg.steps)} per scale, coarse to fine)")
     p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default: {cfg.seed})")
 
     p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 
-__all__ = ["StyleConfig", "DEFAULT", "FAST", "fast_mode", "default_config", "STYLE_LOSSES",
-           "OPTIMIZERS", "CONTENT_LOSSES"]
+__all__ = ["StyleConfig", "DEFAULT", "FAST", "fast_mode", "default_config", "steps_per_scale",
+           "format_steps", "STYLE_LOSSES", "OPTIMIZERS", "CONTENT_LOSSES"]
 
 STYLE_LOSSES = ("w2", "gram", "moments", "sliced", "strotss")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -36,12 +36,13 @@ class StyleConfig:
     content_weight: float = 1.0
     # L-BFGS as in the seed's scipy_optimizer; Adam is the alternative.
     optimizer: str = "lbfgs"
-    # Loss-and-gradient evaluations PER SCALE. The 128 px scale does the big moves cheaply (about
-    # 0.2 s an evaluation on a 2-core CPU), the 256 px one (about 0.9 s: VGG19 to relu5_1, forward and
-    # input gradient, is 0.77 s of it) adds detail. Measured on the demo (benchmarks/transfer.py):
-    # 95% of the loss drop comes after about 17 s; 20 evaluations per scale end after 33-37 s in all,
-    # 30 after about 50 s for a final loss only 1.4x lower (both are over 99% of the drop).
-    steps: int = 20
+    # Loss-and-gradient evaluations per scale, coarse to fine (one number: the same at every scale).
+    # The 128 px scale makes the big moves cheaply (about 0.2 s an evaluation on a 2-core CPU); the
+    # 256 px one (about 1 s: VGG19 to relu5_1, forward and input gradient, is 0.8 s of it) adds
+    # detail. Measured on the demo (benchmarks/transfer.py): 95% of the loss drop comes after about
+    # 15 s, during the first few 256 px evaluations; 30 + 30 evaluations took 50 s, 20 + 20 took
+    # 33-37 s, and 30 + 12 keeps the cheap scale's work and the 30 s budget.
+    steps: int | tuple[int, ...] = (30, 12)
     learning_rate: float = 0.02
     # Long side of the output image in pixels.
     size: int = 256
@@ -67,6 +68,35 @@ class StyleConfig:
 DEFAULT = StyleConfig()
 # Fast mode: small images and few steps so notebooks and tests run in seconds on a laptop CPU.
 FAST = DEFAULT.replace(size=64, scales=(64,), steps=10, strotss_samples=256, sliced_projections=16)
+
+
+def steps_per_scale(steps, n_scales: int) -> tuple[int, ...]:
+    """The evaluation budget of each of ``n_scales`` scales, coarse to fine.
+
+    One number is used at every scale. A tuple is aligned with the finest scales: when a run has
+    fewer scales than entries (a small size drops a coarse scale) the last ``n_scales`` are used; when
+    it has more, the first entry is repeated for the extra coarse scales.
+
+    Raises
+    ------
+    ValueError
+        When a budget is not a whole number of at least 1.
+    """
+    values = (steps,) if not isinstance(steps, (tuple, list)) else tuple(steps)
+    if not values or any(isinstance(v, bool) or not isinstance(v, int) and not hasattr(v, "__index__")
+                         or int(v) < 1 for v in values):
+        raise ValueError(f"steps must be a whole number of at least 1 (or one per scale); got {steps!r}.")
+    values = tuple(int(v) for v in values)
+    if len(values) == 1:
+        return values * n_scales
+    if len(values) >= n_scales:
+        return values[len(values) - n_scales:]
+    return (values[0],) * (n_scales - len(values)) + values
+
+
+def format_steps(steps) -> str:
+    """``20`` -> ``"20"``, ``(30, 12)`` -> ``"30 12"`` (as ``--steps`` takes them)."""
+    return " ".join(str(v) for v in steps) if isinstance(steps, (tuple, list)) else str(steps)
 
 
 def fast_mode() -> bool:

@@ -8,8 +8,8 @@ Pixels -> VGG19 features (:mod:`ot_style.vgg`) -> style and content losses (:mod
 Why the default schedule is what it is (the seed program: start from the subject, no content loss,
 L-BFGS): a coarse scale costs a quarter of the next one per evaluation but already moves colours and
 large strokes, so most of the loss drop is bought cheaply; the fine scale then starts close to its
-optimum and only adds detail. Every scale gets the same number of evaluations (``steps``), so the
-coarse ones together cost about a third of the finest.
+optimum and only adds detail. So the default budget (``steps``, one number per scale) spends more
+evaluations at the coarse scale than at the fine one: 30 at 128 px cost about as much as 6 at 256 px.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config
+from .config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config, steps_per_scale
 from .layer_table import VGG19_LAYERS, check_layers, layer_info
 from .optimizers import Iterate, LossAndGradient, _StopRequested, _Tracker, run_adam, run_lbfgs
 
@@ -144,8 +144,7 @@ def _resolve_config(base: StyleConfig, size, scales, changes: dict) -> StyleConf
     if scales is not None:
         changes["scales"] = tuple(int(s) for s in scales)
     cfg = base.replace(**changes)
-    if not isinstance(cfg.steps, (int, np.integer)) or isinstance(cfg.steps, bool) or cfg.steps < 1:
-        raise ValueError(f"steps must be a whole number of at least 1; got {cfg.steps!r}.")
+    steps_per_scale(cfg.steps, len(cfg.scales))  # raises on a bad budget
     if not cfg.scales or cfg.scales[-1] != cfg.size:
         raise ValueError(f"The last of scales {cfg.scales} must equal the output size {cfg.size}.")
     if any(b <= a for a, b in zip(cfg.scales, cfg.scales[1:])) or cfg.scales[0] < 1:
@@ -250,8 +249,9 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
     content_weight : float
         Non-negative weight of the content term.
     optimizer : {"lbfgs", "adam"}
-    steps : int
-        Loss-and-gradient evaluations per scale (L-BFGS line searches count).
+    steps : int or tuple of int
+        Loss-and-gradient evaluations per scale (L-BFGS line searches count): one number for every
+        scale, or one per scale, coarse to fine (see :func:`ot_style.config.steps_per_scale`).
     size : int
         Long side of the output. Given without ``scales``, the config's schedule is rescaled to it.
     scales : sequence of int
@@ -378,6 +378,7 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
         return terms
 
     objective = LossAndGradient(loss_terms)  # one graph for all scales
+    budgets = steps_per_scale(cfg.steps, len(plan))
     tracker = _Tracker(callback=callback, render=render, start=start)
     seconds, image, interrupted = [], None, False
     for index, (scale, out_size, style_sizes) in enumerate(plan):
@@ -386,7 +387,7 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
             image = _initial_image(cfg, content, styles, out_size, cfg.seed)
         else:
             image = _resize(image, out_size)
-        tracker.begin_scale(index, out_size, cfg.steps)
+        tracker.begin_scale(index, out_size, budgets[index])
         try:
             if hasattr(style_loss, "at_scale"):
                 style_loss.at_scale(out_size, style_sizes, guidance)

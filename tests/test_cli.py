@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from ot_style import cli, cli_parser, colour, weights
-from ot_style.config import DEFAULT, default_config
+from ot_style.config import DEFAULT, default_config, format_steps
 from ot_style.images import load_image, save_image
 
 RNG = np.random.default_rng(0)
@@ -169,7 +169,7 @@ def test_help_shows_the_config_defaults(capsys, monkeypatch):
     code, out, _ = _run(capsys, "transfer", "--help")
     assert code == 0
     flat = " ".join(out.split())
-    for text in (f"(default: {cfg.loss})", f"(default: {cfg.size})", f"(default: {cfg.steps})",
+    for text in (f"(default: {cfg.loss})", f"(default: {cfg.size})", f"(default: {format_steps(cfg.steps)} per scale",
                  f"(default: {cfg.optimizer})", f"(default: {' '.join(cfg.layers)})"):
         assert text in flat, text
     # change the config and the help follows: the CLI holds no copy of a default
@@ -178,7 +178,7 @@ def test_help_shows_the_config_defaults(capsys, monkeypatch):
     monkeypatch.setattr(cli_parser, "default_config", changed)
     _, out, _ = _run(capsys, "texture", "--help")
     flat = " ".join(out.split())
-    assert "style loss (default: sliced)" in flat and "(default: 7)" in flat
+    assert "style loss (default: sliced)" in flat and "(default: 7 per scale" in flat
     for command in ("demo", "colour", "weights", "classroom"):
         assert _run(capsys, command, "--help")[0] == 0
 

@@ -148,6 +148,29 @@ def test_multi_scale_reaches_the_final_size_with_one_timing_per_scale(extractor)
     assert result.evaluations == 9 and result.config.scales == (12, 20, 40)
 
 
+def test_a_budget_per_scale_is_spent_scale_by_scale(extractor):
+    content, style = _images(5, content_shape=(48, 30))
+    scale_of_step = []
+    result = _run(extractor, content, style, steps=(4, 2), size=40, scales=(20, 40),
+                  callback=lambda it: scale_of_step.append(it.scale))
+    assert result.evaluations == 6 and scale_of_step == [0, 0, 0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("steps,n,expected", [(5, 3, (5, 5, 5)), ((30, 12), 2, (30, 12)), ((30, 12), 1, (12,)),
+                                               ((30, 12), 3, (30, 30, 12)), ([7], 2, (7, 7))])
+def test_steps_per_scale_aligns_budgets_with_the_finest_scales(steps, n, expected):
+    from ot_style.config import steps_per_scale
+
+    assert steps_per_scale(steps, n) == expected
+
+
+@pytest.mark.parametrize("steps", [0, -1, 2.5, "3", (3, 0), (), True])
+def test_a_bad_budget_is_refused_in_one_sentence(extractor, steps):
+    content, style = _images(5)
+    with pytest.raises(ValueError, match="steps must be a whole number of at least 1"):
+        _run(extractor, content, style, steps=steps, size=32, scales=(16, 32))
+
+
 def test_size_alone_rescales_the_config_schedule(extractor):
     content, style = _images(5)
     config = default_config().replace(size=64, scales=(32, 64), steps=2)

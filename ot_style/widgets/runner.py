@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config
+from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config, steps_per_scale
 from ..layer_table import LAYER_INFO
 
 __all__ = ["Playground", "RELU_LAYERS", "PreviewEvent", "load_source"]
@@ -133,7 +133,8 @@ class Playground:
         self.content_loss = base.content_loss
         self.content_weight = float(base.content_weight)
         self.size = int(base.size)
-        self.steps = int(base.steps)
+        # One Steps slider: the budget of every scale, starting from the config's finest-scale budget.
+        self.steps = steps_per_scale(base.steps, len(base.scales))[-1]
         self.seed = int(base.seed)
         self.weights = base.weights if weights is None else weights
         self.preview_every = int(base.preview_every)
@@ -265,7 +266,7 @@ class Playground:
     def total_steps(self) -> int:
         """Steps the current (or next) run takes over all its scales."""
         config = self.running_config or self.snapshot()
-        return int(config.steps) * len(config.scales)
+        return sum(steps_per_scale(config.steps, len(config.scales)))
 
     # ------------------------------------------------------------------ worker
     def _notify(self, event: PreviewEvent) -> None:
