@@ -33,24 +33,23 @@ class _Parser(argparse.ArgumentParser):
 
 # --- argument types -------------------------------------------------------------------------------
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
+def _whole_number(minimum: int, wording: str):
+    """An argparse type: a whole number of at least ``minimum``, refused with ``wording``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {wording}, not {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, not {text!r}")
-    return value
+_positive_int = _whole_number(1, "a whole number of at least 1")
+_non_negative_int = _whole_number(0, "a whole number >= 0")
 
 
 def _non_negative_float(text: str) -> float:
