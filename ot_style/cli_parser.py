@@ -101,7 +101,7 @@ def _add_style_options(p: argparse.ArgumentParser, cfg, *, content: bool) -> Non
                    help="mixing weights when several STYLE images are given (default: equal)")
     p.add_argument("--weights", metavar="auto|imagenet|random|PATH",
                    help=f"VGG19 weights (default: {cfg.weights}; `ot-style weights info` says what auto finds)")
-    p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default: {cfg.seed})")
+    p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"random seed (default: {cfg.seed})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for the three pictures (default: ot-style-demo)")
     p.add_argument("--weights", metavar="auto|imagenet|random|PATH", help=f"VGG19 weights (default: {cfg.weights})")
     p.add_argument("--steps", type=_positive_int, metavar="N", help=f"steps at every scale (default: {format_steps(cfg.steps)} per scale, coarse to fine)")
-    p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default: {cfg.seed})")
+    p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"random seed (default: {cfg.seed})")
 
     p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",
                        description="Pixel-level optimal-transport colour transfer (notebook 06).")
@@ -148,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .colour import DEFAULT_SLICED_ITERATIONS
     p.add_argument("--iterations", type=_non_negative_int, metavar="N",
                    help=f"rotations of the sliced method (default: {DEFAULT_SLICED_ITERATIONS})")
-    p.add_argument("--seed", type=int, metavar="N", help=f"seed of the sliced method (default: {cfg.seed})")
+    p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"seed of the sliced method (default: {cfg.seed})")
     p.add_argument("--max-size", type=_positive_int, metavar="N",
                    help="shrink pictures whose long side is larger (default: keep the size)")
 

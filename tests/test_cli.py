@@ -97,6 +97,7 @@ def test_other_commands_refuse_the_same_way(tmp_path, capsys, pictures, command)
 @pytest.mark.parametrize("options, message", [
     (["--size", "0"], "argument --size: must be a whole number of at least 1, not '0'"),
     (["--steps", "many"], "argument --steps: must be a whole number of at least 1, not 'many'"),
+    (["--seed", "-2"], "argument --seed: must be a whole number >= 0, not '-2'"),
     (["--loss", "l1"], "argument --loss: invalid choice: 'l1'"),
     (["--optimizer", "sgd"], "argument --optimizer: invalid choice: 'sgd'"),
     (["--content-weight", "-1"], "argument --content-weight: must be a finite number >= 0"),
