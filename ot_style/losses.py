@@ -185,11 +185,22 @@ class W2Loss(StyleLoss):
         return mean, cov, gaussian.sqrtm_psd(cov)
 
     def score(self, x, target):
-        n, c = x.shape[0], x.shape[1]
-        if n is not None and c is not None and n < c:  # static shapes, as in the engine's tf.function
+        def full():
+            mean_x, cov_x = tf_moments(x)
+            return w2_squared_to_target(mean_x, cov_x, *target)
+
+        def few():
             return _w2_squared_few_samples(x, target[0], target[1])
-        mean_x, cov_x = tf_moments(x)
-        return w2_squared_to_target(mean_x, cov_x, *target)
+
+        n, c = x.shape[0], x.shape[1]
+        if c is None:
+            return full()
+        if n is not None:  # static shape: the first trace of the engine's tf.function
+            return few() if n < c else full()
+        # Unknown sample count: the engine's graph, once relaxed for a second image size (reduce_retracing),
+        # serves every scale. Both branches are traced and the cheaper one runs, so the final scale of
+        # a (128, 256) run still takes relu5_1 (256 samples, 512 channels) through 256 x 256.
+        return tf.cond(tf.shape(x)[0] < c, few, full)
 
 
 class GramLoss(StyleLoss):

@@ -209,6 +209,33 @@ def test_w2_few_samples_path_equals_the_covariance_path():
     check_directional_derivatives(loss, {"relu1_1": tf.reshape(x, (1, 2, 5, 20))}, {"relu1_1": target})
 
 
+def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown():
+    # The engine's graph is relaxed to unknown image sizes after its second scale: W2Loss then decides
+    # between the n x n and c x c paths in the graph. Both sides of that choice must give the reference.
+    rng = np.random.default_rng(23)
+    loss = losses.W2Loss(("relu1_1",))
+    target = loss.prepare([{"relu1_1": tf.constant(rng.standard_normal((1, 5, 5, 12)))}], None, [1.0])["relu1_1"]
+
+    @tf.function(input_signature=[tf.TensorSpec((None, 12), tf.float64)])
+    def value_and_gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            value = loss.score(x, target)
+        return value, tape.gradient(value, x)
+
+    for n in (7, 30):  # fewer and more samples than channels
+        x = rng.standard_normal((n, 12)) + 0.5
+        value, grad = value_and_gradient(tf.constant(x))
+        mean, cov = moments.feature_moments(x)
+        want = gaussian.gaussian_w2(mean, cov, target[0].numpy(), target[1].numpy(), squared=True)
+        assert float(value) == pytest.approx(want, rel=1e-9)
+        with tf.GradientTape() as tape:  # eager, static shape: the path chosen in Python
+            xt = tf.constant(x)
+            tape.watch(xt)
+            static = loss.score(xt, target)
+        np.testing.assert_allclose(grad.numpy(), tape.gradient(static, xt).numpy(), rtol=1e-8, atol=1e-12)
+
+
 def test_w2_mixing():
     rng = np.random.default_rng(8)
     a, b = random_features(rng, 6, (3, 4)), random_features(rng, 8, (3, 4))
