@@ -168,6 +168,34 @@ def test_convolution_gradient_as_a_forward_convolution_equals_tensorflows(kernel
                                tape.gradient(theirs, x, upstream).numpy(), rtol=0, atol=1e-11)
 
 
+@pytest.mark.parametrize("shape", [(2, 8, 6, 3), (1, 7, 9, 4), (1, 5, 4, 2)])
+def test_max_pool_gradient_equals_tensorflows_and_shares_ties(shape):
+    """Unique maxima: TensorFlow's MaxPoolGrad exactly, odd sides included, static or unknown shape.
+    Ties: the window's gradient is shared equally by the positions holding the maximum."""
+    from ot_style.vgg import _max_pool_2x2
+
+    rng = np.random.default_rng(sum(shape))
+    x = tf.constant(rng.permutation(np.prod(shape)).reshape(shape).astype(np.float64))  # no ties
+    upstream = tf.constant(rng.normal(size=(shape[0], shape[1] // 2, shape[2] // 2, shape[3])))
+    relaxed = tf.function(lambda v: _max_pool_2x2(v),
+                          input_signature=[tf.TensorSpec([None, None, None, shape[3]], tf.float64)])
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        ours, traced = _max_pool_2x2(x), relaxed(x)
+        theirs = tf.nn.max_pool2d(x, 2, 2, "VALID")
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    want = tape.gradient(theirs, x, upstream).numpy()
+    np.testing.assert_array_equal(tape.gradient(ours, x, upstream).numpy(), want)
+    np.testing.assert_array_equal(tape.gradient(traced, x, upstream).numpy(), want)
+
+    tied = tf.constant(np.array([[5.0, 5.0, 1.0, 2.0], [0.0, 5.0, 3.0, 3.0]]).reshape(1, 2, 4, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(tied)
+        pooled = _max_pool_2x2(tied)
+    grad = tape.gradient(pooled, tied, tf.constant([[[[3.0], [-2.0]]]], tf.float64)).numpy()
+    np.testing.assert_allclose(grad.reshape(2, 4), [[1.0, 1.0, 0.0, 0.0], [0.0, 1.0, -1.0, -1.0]])
+
+
 def test_random_weights_deterministic_per_seed():
     x = np.random.default_rng(3).uniform(size=(1, 32, 32, 3)).astype(np.float32)
     a = FeatureExtractor("relu3_1", weights="random", seed=5)
