@@ -114,7 +114,9 @@ def _max_pool_2x2(x):
             shape = tf.shape(x)
             b, h, w, c = shape[0], shape[1] // 2, shape[2] // 2, shape[3]
             windows = tf.reshape(x[:, : 2 * h, : 2 * w, :], [b, h, 2, w, 2, c])
-            holds_max = tf.cast(tf.equal(windows, y[:, :, None, :, None, :]), x.dtype)
+            # (tf.where, not tf.cast: Grappler copied a cast of the mask through the reshape below, twice the work)
+            holds_max = tf.where(tf.equal(windows, y[:, :, None, :, None, :]), tf.ones((), x.dtype),
+                                 tf.zeros((), x.dtype))
             count = 4.0 * tf.nn.avg_pool2d(tf.reshape(holds_max, [b, 2 * h, 2 * w, c]), 2, 2, "VALID")
             dx = tf.reshape(holds_max * (upstream / count)[:, :, None, :, None, :], [b, 2 * h, 2 * w, c])
             if x.shape[1] is not None and x.shape[2] is not None and x.shape[1] % 2 == 0 and x.shape[2] % 2 == 0:

@@ -82,6 +82,37 @@ def test_tf_moments_match_feature_moments_and_masked_moments():
     np.testing.assert_allclose(cov.numpy(), ref.cov, rtol=1e-11, atol=1e-13)
 
 
+def test_tf_moments_gradient_is_the_gradient_of_eq_1():
+    # tf_moments' hand-written gradient against autodiff of the plain formula, in float64, for an
+    # upstream on both outputs and on each alone; and a central difference along one direction.
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.standard_normal((30, 7)) * rng.uniform(0.2, 2, 7) + 1.0)
+    g_mean, g_cov = tf.constant(rng.standard_normal(7)), tf.constant(rng.standard_normal((7, 7)))
+
+    def plain(x):
+        mean = tf.reduce_mean(x, axis=0)
+        return mean, tf.matmul(x - mean, x - mean, transpose_a=True) / 29.0
+
+    def objectives(moments_of):
+        return (lambda v: tf.reduce_sum(moments_of(v)[0] * g_mean) + tf.reduce_sum(moments_of(v)[1] * g_cov),
+                lambda v: tf.reduce_sum(moments_of(v)[0] * g_mean),
+                lambda v: tf.reduce_sum(moments_of(v)[1] * g_cov))
+
+    for ours, theirs in zip(objectives(losses.tf_moments), objectives(plain)):
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            a, b = ours(x), theirs(x)
+        np.testing.assert_allclose(tape.gradient(a, x).numpy(), tape.gradient(b, x).numpy(), rtol=1e-12, atol=1e-12)
+    full = objectives(losses.tf_moments)[0]
+    direction = tf.constant(rng.standard_normal((30, 7)))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = full(x)
+    analytic = float(tf.reduce_sum(tape.gradient(value, x) * direction))
+    numeric = (float(full(x + 1e-6 * direction)) - float(full(x - 1e-6 * direction))) / 2e-6
+    assert analytic == pytest.approx(numeric, rel=1e-7)
+
+
 def reference_w2(features, style, layer_weights=(1.0, 1.0)):
     return sum(w * gaussian.gaussian_w2(*moments.feature_moments(flat(features[k])),
                                         *moments.feature_moments(flat(style[k])), squared=True)
@@ -234,6 +265,26 @@ def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown():
             tape.watch(xt)
             static = loss.score(xt, target)
         np.testing.assert_allclose(grad.numpy(), tape.gradient(static, xt).numpy(), rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_eigendecomposition_in_and_out_of_a_graph_is_lapacks(dtype):
+    from threadpoolctl import threadpool_info
+
+    from ot_style.tf_gaussian import _eigh
+
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((40, 30))
+    mat = (a.T @ a).astype(dtype)
+    blas_threads = [pool["num_threads"] for pool in threadpool_info()]
+    want_lam, want_vec = np.linalg.eigh(mat)
+    for lam, vec in (_eigh(tf.constant(mat)), tf.function(_eigh)(tf.constant(mat))):
+        assert lam.dtype == vec.dtype == dtype and lam.shape == (30,) and vec.shape == (30, 30)
+        np.testing.assert_array_equal(lam.numpy(), want_lam)
+        np.testing.assert_array_equal(np.abs(vec.numpy()), np.abs(want_vec))
+    assert [pool["num_threads"] for pool in threadpool_info()] == blas_threads  # the limit was lifted
+    mat[3, 4] = mat[4, 3] = np.nan
+    assert np.isnan(_eigh(tf.constant(mat))[0].numpy()).all()
 
 
 def test_w2_mixing():
