@@ -240,9 +240,14 @@ def test_w2_few_samples_path_equals_the_covariance_path():
     check_directional_derivatives(loss, {"relu1_1": tf.reshape(x, (1, 2, 5, 20))}, {"relu1_1": target})
 
 
-def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown():
+@pytest.mark.parametrize("lapack_from", [8, 384])
+def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown(lapack_from, monkeypatch):
     # The engine's graph is relaxed to unknown image sizes after its second scale: W2Loss then decides
-    # between the n x n and c x c paths in the graph. Both sides of that choice must give the reference.
+    # between the n x n and c x c paths in the graph. Both sides of that choice must give the reference,
+    # with the 12 x 12 eigendecomposition through LAPACK (lapack_from=8) or through TensorFlow.
+    from ot_style import tf_gaussian
+
+    monkeypatch.setattr(tf_gaussian, "_LAPACK_FROM", lapack_from)
     rng = np.random.default_rng(23)
     loss = losses.W2Loss(("relu1_1",))
     target = loss.prepare([{"relu1_1": tf.constant(rng.standard_normal((1, 5, 5, 12)))}], None, [1.0])["relu1_1"]
@@ -268,14 +273,16 @@ def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_eigendecomposition_in_and_out_of_a_graph_is_lapacks(dtype):
+def test_eigendecomposition_in_and_out_of_a_graph_is_lapacks(dtype, monkeypatch):
     from threadpoolctl import threadpool_info
 
+    from ot_style import tf_gaussian
     from ot_style.tf_gaussian import _eigh
 
     rng = np.random.default_rng(4)
     a = rng.standard_normal((40, 30))
     mat = (a.T @ a).astype(dtype)
+    monkeypatch.setattr(tf_gaussian, "_LAPACK_FROM", 16)  # 30 x 30 goes through LAPACK
     blas_threads = [pool["num_threads"] for pool in threadpool_info()]
     want_lam, want_vec = np.linalg.eigh(mat)
     for lam, vec in (_eigh(tf.constant(mat)), tf.function(_eigh)(tf.constant(mat))):
