@@ -117,8 +117,11 @@ class LossAndGradient:
     .. math:: f(x) = \\sum_t \\ell_t(x), \\qquad \\nabla f(x) \\text{ by reverse-mode autodiff}
 
     The value and the gradient come out of one graph (one forward and one backward pass). The style
-    targets are arguments, not constants baked into the graph, and ``reduce_retracing`` lets the second
-    scale's trace accept any image size: a run traces at most twice however many scales it has.
+    targets are arguments, not constants baked into the graph. Each image size gets its own trace, with
+    static shapes, and AutoGraph is off (the code has no tensor-dependent Python control flow): at the
+    demo's sizes a trace takes about 1 s. AutoGraph's source transformation took 2 s more per trace, and
+    one trace relaxed to every size (``reduce_retracing``) took 2.4 s, since it must carry both of
+    ``W2Loss``'s paths in a ``tf.cond``, whose gradient is slow to build.
 
     Parameters
     ----------
@@ -136,7 +139,7 @@ class LossAndGradient:
                 total = _sum_terms(terms)
             return total, tape.gradient(total, image), terms
 
-        self._graph = tf.function(value_and_gradient, reduce_retracing=True)
+        self._graph = tf.function(value_and_gradient, autograph=False)
 
     def float64(self, shape: tuple, targets=None) -> Callable:
         """``x (h*w*3,) float64 -> (total float, gradient (h*w*3,) float64, terms dict of str to float)``,

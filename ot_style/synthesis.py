@@ -377,7 +377,7 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
                 terms[name if name not in terms else f"content/{name}"] = value
         return terms
 
-    objective = LossAndGradient(loss_terms)  # one graph for all scales
+    objective = LossAndGradient(loss_terms)  # one tf.function; a trace per image size
     budgets = steps_per_scale(cfg.steps, len(plan))
     tracker = _Tracker(callback=callback, render=render, start=start)
     seconds, image, interrupted = [], None, False
