@@ -7,6 +7,7 @@ selects :data:`FAST`, the small-and-quick variant the test suite and the noteboo
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass, field, replace
 
@@ -82,11 +83,13 @@ def steps_per_scale(steps, n_scales: int) -> tuple[int, ...]:
     ValueError
         When a budget is not a whole number of at least 1.
     """
-    values = (steps,) if not isinstance(steps, (tuple, list)) else tuple(steps)
-    if not values or any(isinstance(v, bool) or not isinstance(v, int) and not hasattr(v, "__index__")
-                         or int(v) < 1 for v in values):
+    given = tuple(steps) if isinstance(steps, (tuple, list)) else (steps,)
+    try:  # ints and NumPy integers; not floats, strings or bools
+        values = tuple(operator.index(v) for v in given if not isinstance(v, bool))
+    except TypeError:
+        values = ()
+    if not values or len(values) < len(given) or min(values) < 1:
         raise ValueError(f"steps must be a whole number of at least 1 (or one per scale); got {steps!r}.")
-    values = tuple(int(v) for v in values)
     if len(values) == 1:
         return values * n_scales
     if len(values) >= n_scales:

@@ -195,11 +195,10 @@ class W2Loss(StyleLoss):
         n, c = x.shape[0], x.shape[1]
         if c is None:
             return full()
-        if n is not None:  # static shape: the first trace of the engine's tf.function
+        if n is not None:  # static shape, as in the engine (LossAndGradient traces each image size)
             return few() if n < c else full()
-        # Unknown sample count: the engine's graph, once relaxed for a second image size (reduce_retracing),
-        # serves every scale. Both branches are traced and the cheaper one runs, so the final scale of
-        # a (128, 256) run still takes relu5_1 (256 samples, 512 channels) through 256 x 256.
+        # Unknown sample count (a caller's graph traced for any image size): both branches are traced and
+        # the cheaper one runs. The engine avoids this: the cond's gradient is slow to trace (~2 s).
         return tf.cond(tf.shape(x)[0] < c, few, full)
 
 

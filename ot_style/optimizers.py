@@ -119,9 +119,9 @@ class LossAndGradient:
     The value and the gradient come out of one graph (one forward and one backward pass). The style
     targets are arguments, not constants baked into the graph. Each image size gets its own trace, with
     static shapes, and AutoGraph is off (the code has no tensor-dependent Python control flow): at the
-    demo's sizes a trace takes about 1 s. AutoGraph's source transformation took 2 s more per trace, and
-    one trace relaxed to every size (``reduce_retracing``) took 2.4 s, since it must carry both of
-    ``W2Loss``'s paths in a ``tf.cond``, whose gradient is slow to build.
+    demo's sizes a trace takes about 1 s. AutoGraph's source transformation took 2 s more per trace. Static shapes
+    also let ``W2Loss`` choose its cheaper path in Python; one trace relaxed to every size
+    (``reduce_retracing``) took 2.4 s, most of it building the gradient of W2Loss's ``tf.cond``.
 
     Parameters
     ----------
