@@ -119,8 +119,8 @@ class LossAndGradient:
     The value and the gradient come out of one graph (one forward and one backward pass). The style
     targets are arguments, not constants baked into the graph. Each image size gets its own trace, with
     static shapes, and AutoGraph is off (the code has no tensor-dependent Python control flow): at the
-    demo's sizes a trace takes about 1 s. AutoGraph's source transformation took 2 s more per trace. Static shapes
-    also let ``W2Loss`` choose its cheaper path in Python; one trace relaxed to every size
+    demo's sizes a trace takes about 1 s; AutoGraph's source transformation took 2 s more. Static
+    shapes also let ``W2Loss`` choose its cheaper path in Python; one trace relaxed to every size
     (``reduce_retracing``) took 2.4 s, most of it building the gradient of W2Loss's ``tf.cond``.
 
     Parameters
@@ -190,7 +190,8 @@ def run_lbfgs(objective: LossAndGradient, targets, x0: np.ndarray, tracker: _Tra
         return total, grad
 
     x = np.asarray(x0, np.float64).ravel()
-    # An array Bounds object: a list of (0, 1) pairs costs SciPy ~1 s per call to convert at 256 px.
+    # SciPy converts bounds in Python loops over the variables: about 1 s per minimize call at 256 px,
+    # as a Bounds array or as (0, 1) pairs. So one call per scale, and a restart only when it pays.
     bounds = Bounds(np.zeros(x.size), np.ones(x.size))
     while tracker.used < tracker.budget:
         best_before = tracker.best_total
