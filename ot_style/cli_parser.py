@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", default="ot-style-demo", metavar="DIR",
                    help="folder for the three pictures (default: ot-style-demo)")
     p.add_argument("--weights", metavar="auto|imagenet|random|PATH", help=f"VGG19 weights (default: {cfg.weights})")
-    p.add_argument("--steps", type=_positive_int, metavar="N", help=f"steps at every scale (default: {format_steps(cfg.steps)} per scale, coarse to fine)")
+    p.add_argument("--steps", type=_positive_int, metavar="N",
+                   help=f"steps at every scale (default: {format_steps(cfg.steps)} per scale, coarse to fine)")
     p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"random seed (default: {cfg.seed})")
 
     p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",
