@@ -5,12 +5,18 @@ r"""TensorFlow twins of the NumPy moments and Gaussian W2 (eqs. 1 and 2), differ
 :func:`ot_style.gaussian.gaussian_w2` with ``squared=True``, against a style Gaussian whose covariance
 square root is computed once per scale. The style losses (:mod:`ot_style.losses`) and the guided loss
 (:mod:`ot_style.guidance`) build on them; notebook ``02_wasserstein_between_gaussians.ipynb`` derives
-the formula. All arithmetic is dtype-generic.
+the formula. All arithmetic is dtype-generic. On a CPU the per-step matrix work of W2 (float64 products
+and the symmetric eigendecomposition) runs in NumPy/LAPACK inside the graph (``_on_host``); on a GPU it
+stays in TF ops. Both routes compute the same numbers and are tested against each other.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
+
 import numpy as np
+import scipy.linalg
 import tensorflow as tf
 
 from .moments import Moments
@@ -88,60 +94,123 @@ def _unweighted_moments(x):
     return (mean, 0.5 * (cov + tf.transpose(cov))), grad
 
 
-_LAPACK_FROM = 384  # matrix side from which the CPU eigendecomposition goes through LAPACK (see _eigh)
+_HOST_LOCK = threading.Lock()
 _BLAS = None  # threadpoolctl.ThreadpoolController, made on first use (it scans the loaded libraries)
 
 
-def _lapack_eigh(mat: np.ndarray):
-    """NumPy's LAPACK ``?syevd`` with its BLAS held to one thread for the call; NaN in, NaN out."""
-    global _BLAS
-    if not np.isfinite(mat).all():  # as tf.linalg.eigh: a diverged image gives a NaN loss, not an error
-        return np.full(mat.shape[:-1], np.nan, mat.dtype), np.full(mat.shape, np.nan, mat.dtype)
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
+@contextlib.contextmanager
+def _host_blas():
+    """One host W2 computation at a time, on one BLAS thread.
 
-        _BLAS = ThreadpoolController()
-    with _BLAS.limit(limits=1, user_api="blas"):
-        lam, vec = np.linalg.eigh(mat)
-    return lam.astype(mat.dtype, copy=False), vec.astype(mat.dtype, copy=False)
+    The host work runs on one core, beside the convolutions TensorFlow runs on the others (see
+    :func:`_on_host`). With BLAS's default threads, which keep spinning after a call returns, the
+    convolutions that followed slowed down by more than the BLAS calls gained. Two graph nodes may want
+    host work at once (TensorFlow's inter-op threads); the lock runs them one after the other, which
+    keeps the host work on one core and makes each limit enter and leave in one thread, as threadpoolctl
+    requires (its OpenBLAS limit is process-wide, and a thread other than the one holding it cannot
+    change it).
+    """
+    global _BLAS
+    with _HOST_LOCK:
+        if _BLAS is None:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController()
+        with _BLAS.limit(limits=1, user_api="blas"):
+            yield
+
+
+def _on_host() -> bool:
+    """Whether the per-step W2 matrix work runs in NumPy (float64 products and LAPACK) instead of TF ops.
+
+    Yes on a CPU. There TensorFlow's float64 matmul is Eigen's, slower than NumPy's BLAS even on one
+    thread against two (this project's 2-core CPU, 512 x 512: 8.3 ms against 7.2 ms; 256 x 256: 3.0 ms
+    against 1.0 ms), and its symmetric eigendecomposition is slower than LAPACK's divide and conquer
+    (512: 75 ms against 38.5 ms; 256: 10.8 ms against 6.7 ms). The host work of a layer is one graph
+    node on one BLAS thread, so with TensorFlow's default inter-op threads it overlaps the convolutions
+    of the deeper layers. On a GPU the TF ops stay (no host round trip).
+    """
+    return not tf.config.list_logical_devices("GPU")
 
 
 def _eigh(mat):
-    """Symmetric eigendecomposition, ``(eigenvalues ascending, eigenvectors)``, inside or outside a graph.
+    """LAPACK's ``?syevd`` (divide and conquer) through SciPy: (eigenvalues ascending, eigenvectors), or
+    None if it did not converge. SciPy's build took 38.5 ms for 512 x 512 in float64 on one thread here,
+    NumPy's ``eigh`` (the same routine) 44.7 ms."""
+    (syevd,) = scipy.linalg.get_lapack_funcs(("syevd",), (mat,))
+    lam, vec, info = syevd(mat, compute_v=1, lower=1)
+    return (lam, vec) if info == 0 else None
 
-    On a CPU it is LAPACK's divide and conquer through NumPy (``tf.numpy_function``): 512 x 512 in float64
-    took 115 ms with ``tf.linalg.eigh`` (Eigen's solver) and 36 ms with NumPy on this project's 2-core
-    CPU. NumPy's BLAS is held to one thread during the call (50 ms): with its default threads, which keep
-    spinning after the call returns, the convolutions that followed slowed down by more than the
-    eigendecomposition gained. Matrices smaller than ``_LAPACK_FROM`` (and of unknown size) stay with
-    ``tf.linalg.eigh``: for 256 x 256 and below the round trip through Python cost what LAPACK saved (one
-    evaluation at 128 px, whose largest matrix is 256 x 256, took 0.285 s against 0.269 s). Where
-    TensorFlow has a GPU, ``tf.linalg.eigh`` stays too (no host round trip).
-    """
-    size = mat.shape[-1]
-    if size is None or size < _LAPACK_FROM or tf.config.list_logical_devices("GPU"):
-        return tf.linalg.eigh(mat)
-    lam, vec = tf.numpy_function(_lapack_eigh, [mat], [mat.dtype, mat.dtype], stateful=False, name="lapack_eigh")
-    lam.set_shape(mat.shape[:-1])
-    vec.set_shape(mat.shape)
-    return lam, vec
+
+def _sqrt_spectrum(mat, value_tol, grad_floor):
+    """NumPy: sum_i sqrt(lam_i) of a symmetric PSD matrix, its eigenvectors and the capped slopes
+    f'(lam) = 1/(2 sqrt(max(lam, grad_floor))) (see :func:`_trace_sqrt_psd`). None for a non-finite matrix
+    (as with tf.linalg.eigh, a diverged image then gives a NaN loss, not an error)."""
+    decomposition = _eigh(mat) if np.isfinite(mat).all() else None
+    if decomposition is None:
+        return None
+    lam, vec = decomposition
+    # Same rule as gaussian._clamp_eigenvalues: rounding-level eigenvalues count as 0.
+    value = np.sqrt(np.where(lam > value_tol, lam, 0.0)).sum()
+    slope = 0.5 / np.sqrt(np.maximum(lam, grad_floor))
+    return value, vec, slope
+
+
+def _host_sandwich(cov_x, root_s, value_tol, grad_floor):
+    """The host op of :func:`w2_squared_to_target`: tr (R C R)^1/2 and its gradient in C,
+    R f'(M) R = (R V) diag(f'(lam)) (R V)^T with M = R C R = V diag(lam) V^T; NaN for a non-finite C."""
+    with _host_blas():
+        middle = root_s @ (cov_x @ root_s)
+        spectrum = _sqrt_spectrum(0.5 * (middle + middle.T), value_tol, grad_floor)
+        if spectrum is None:
+            return np.array(np.nan, cov_x.dtype), np.full_like(cov_x, np.nan)
+        value, vec, slope = spectrum
+        w = root_s @ vec
+        return np.array(value, cov_x.dtype), (w * slope) @ w.T
+
+
+def _host_kernel(d, cov_s, n_minus_1, value_tol, grad_floor):
+    """The host op of :func:`_w2_squared_few_samples`: tr K^1/2 with K = D S D^T / (n - 1) and its
+    gradient in D, 2 f'(K) D S / (n - 1); NaN for a non-finite D."""
+    with _host_blas():
+        ds = d @ cov_s
+        kernel = ds @ d.T / n_minus_1
+        spectrum = _sqrt_spectrum(0.5 * (kernel + kernel.T), value_tol, grad_floor)
+        if spectrum is None:
+            return np.array(np.nan, d.dtype), np.full_like(d, np.nan)
+        value, vec, slope = spectrum
+        return np.array(value, d.dtype), ((vec * (2.0 * slope / n_minus_1)) @ vec.T) @ ds
+
+
+def _on_host_op(function, differentiated, constants, name):
+    """(value, gradient) of a host function of ``differentiated`` as a TF scalar whose gradient is the
+    returned one times the upstream; ``constants`` get no gradient (the style target, thresholds)."""
+
+    @tf.custom_gradient
+    def op(x):
+        value, grad = tf.numpy_function(function, [x, *constants], [x.dtype, x.dtype], stateful=False, name=name)
+        value.set_shape(())
+        grad.set_shape(x.shape)
+        return value, lambda upstream: upstream * grad
+
+    return op(differentiated)
 
 
 def _trace_sqrt_psd(middle, value_tol, grad_floor):
-    """sum_i sqrt(lam_i) of a symmetric PSD matrix, differentiating the eigenvalues only.
+    """sum_i sqrt(lam_i) of a symmetric PSD matrix, differentiating the eigenvalues only (TF ops).
 
     d(sum f(lam))/dM = V diag(f'(lam)) V^T holds for any symmetric M, including repeated eigenvalues,
     so the 1/(lam_i - lam_j) terms of an eigendecomposition's own gradient never appear. f'(lam) =
     1/(2 sqrt(lam)) is infinite at lam = 0 (a rank-deficient image covariance); it is capped at
     1/(2 sqrt(grad_floor)), with grad_floor at the rounding level of M, where lam is not known even in
     sign. Departure from exact calculus, needed for a finite gradient; it still points the right way
-    (more spread in directions the style has and the image lacks).
+    (more spread in directions the style has and the image lacks). The CPU route computes the same in
+    NumPy (:func:`_sqrt_spectrum`).
     """
 
     @tf.custom_gradient
     def trace_sqrt(mat):
-        lam, vec = _eigh(mat)
-        # Same rule as gaussian._clamp_eigenvalues: rounding-level eigenvalues count as 0.
+        lam, vec = tf.linalg.eigh(mat)
         kept = tf.where(lam > value_tol, lam, tf.zeros_like(lam))
         value = tf.reduce_sum(tf.sqrt(kept))
 
@@ -170,7 +239,9 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
     ``cov_x``. The gradient goes through the eigenvalues only (capped near 0, see
     ``_trace_sqrt_psd``), so it is finite when :math:`\Sigma_x` is rank-deficient (fewer pixels than
     channels, dead ReLUs). Unlike the NumPy reference the result is not clamped at 0 (it can be about
-    ``-1e-7 * tr`` in float32), so that the gradient is never cut off. Twin of
+    ``-1e-7 * tr`` in float32), so that the gradient is never cut off. It is differentiable in the image
+    moments only: the style side is a fixed target (``sqrt_cov_s`` is not tied to ``cov_s``, and on a CPU
+    the cross term's gradient is computed for ``cov_x`` alone, see ``_on_host``). Twin of
     :func:`ot_style.gaussian.gaussian_w2` (``squared=True``); notebook
     ``02_wasserstein_between_gaussians.ipynb``.
 
@@ -190,21 +261,25 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
     dtype = tf.as_dtype(sqrt_cov_s.dtype)
     mean_x, cov_x = tf.cast(mean_x, dtype), tf.cast(cov_x, dtype)
     mean_s, cov_s = tf.cast(mean_s, dtype), tf.cast(cov_s, dtype)
-    middle = tf.matmul(sqrt_cov_s, tf.matmul(cov_x, sqrt_cov_s))
-    cross = _cross_term(middle, tf.shape(cov_x)[0], tf.norm(cov_x), tf.norm(cov_s), out_dtype)
+    value_tol, grad_floor = _rounding_levels(tf.shape(cov_x)[0], tf.norm(cov_x), tf.norm(cov_s), out_dtype)
+    if _on_host():
+        cross = _on_host_op(_host_sandwich, cov_x, [sqrt_cov_s, value_tol, grad_floor], "w2_cross_term")
+    else:
+        middle = tf.matmul(sqrt_cov_s, tf.matmul(cov_x, sqrt_cov_s))
+        cross = _trace_sqrt_psd(0.5 * (middle + tf.transpose(middle)), value_tol, grad_floor)
     value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + tf.linalg.trace(cov_x)
              + tf.linalg.trace(cov_s) - 2.0 * cross)
     return tf.cast(value, out_dtype)
 
 
-def _cross_term(middle, channels, norm_x, norm_s, out_dtype):
-    """sum sqrt(eig(middle)) with the clamping and slope-cap levels of the W2 loss."""
-    dtype = middle.dtype
-    middle = 0.5 * (middle + tf.transpose(middle))
+def _rounding_levels(channels, norm_x, norm_s, out_dtype):
+    """(value_tol, grad_floor) of the W2 cross term: eigenvalues below value_tol count as 0, slopes are
+    capped at 1 / (2 sqrt(grad_floor)) (see :func:`_trace_sqrt_psd`). In the dtype of ``norm_s``."""
+    dtype = norm_s.dtype
     info = np.finfo(dtype.as_numpy_dtype)
     c = tf.cast(channels, dtype)
     norm_x = tf.stop_gradient(norm_x)
-    # Rounding level of `middle`, from the norms of its factors (as in gaussian.gaussian_w2).
+    # Rounding level of the middle matrix, from the norms of its factors (as in gaussian.gaussian_w2).
     value_tol = c * info.eps * norm_s * norm_x
     # The slope is capped near the precision the image covariance was computed in (float32 in the
     # engine): eigenvalues far below eps_in * |S| |C| are rounding noise of cov_x with arbitrary
@@ -214,7 +289,7 @@ def _cross_term(middle, channels, norm_x, norm_s, out_dtype):
     # below the style's own scale, so a collapsed image (cov_x ~ 0) still gets a finite push.
     eps_in = 0.01 * np.finfo(out_dtype.as_numpy_dtype).eps
     grad_floor = eps_in * norm_s * tf.maximum(norm_x, norm_s) + info.tiny
-    return _trace_sqrt_psd(middle, value_tol, grad_floor)
+    return value_tol, grad_floor
 
 
 def _w2_squared_few_samples(x, mean_s, cov_s):
@@ -230,10 +305,15 @@ def _w2_squared_few_samples(x, mean_s, cov_s):
     n = tf.cast(tf.shape(x)[0], dtype)
     mean_x = tf.reduce_mean(x, axis=0)
     d = x - mean_x
-    kernel = tf.matmul(d, tf.matmul(d, cov_s), transpose_b=True) / (n - 1.0)
     trace_x = tf.reduce_sum(tf.square(d)) / (n - 1.0)
     # tr(Sigma_x) >= |Sigma_x|_F stands in for the norm (it only sets rounding thresholds).
-    cross = _cross_term(kernel, tf.shape(x)[1], trace_x, tf.norm(cov_s), out_dtype)
+    value_tol, grad_floor = _rounding_levels(tf.shape(x)[1], trace_x, tf.norm(cov_s), out_dtype)
+    if _on_host():
+        cross = _on_host_op(_host_kernel, d, [cov_s, n - 1.0, value_tol, grad_floor], "w2_cross_term_samples")
+    else:
+        kernel = tf.matmul(d, tf.matmul(d, cov_s), transpose_b=True) / (n - 1.0)
+        cross = _trace_sqrt_psd(0.5 * (kernel + tf.transpose(kernel)), value_tol, grad_floor)
     value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + trace_x + tf.linalg.trace(cov_s)
              - 2.0 * cross)
     return tf.cast(value, out_dtype)
+
