@@ -24,12 +24,18 @@ def physical_cores() -> int:
 
 
 def setup_tensorflow(threads: int):
-    """Import TensorFlow with ``threads`` intra-op threads and one inter-op thread (before any TF op)."""
+    """Import TensorFlow with ``threads`` intra-op threads (before any TF op).
+
+    Inter-op threads stay at TensorFlow's default, which is what the package's users run with (nothing in
+    ot_style sets them): with two, the W2 loss's host work (one BLAS thread, ``ot_style.tf_gaussian``)
+    overlaps the deeper layers' convolutions. One inter-op thread serialises it: at 256 px a W2 evaluation
+    cost 1.135-1.146 VGG-only evaluations with the default and 1.225 with one inter-op thread.
+    """
     import tensorflow as tf
 
     from ot_style.vgg import configure_threads
 
-    configure_threads(intra_op=threads, inter_op=1)
+    configure_threads(intra_op=threads)
     tf.get_logger().setLevel("ERROR")  # each benchmarked objective is its own tf.function: no retrace noise
     return tf
 
@@ -51,6 +57,22 @@ def time_calls(fn, *, warmup: int, repeats: int) -> list[float]:
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
+    return times
+
+
+def time_interleaved(fns, *, warmup: int, repeats: int) -> list[list[float]]:
+    """Wall seconds of each of ``fns``, called in turn (a b c a b c ...) ``repeats`` times after ``warmup``
+    rounds: a machine that speeds up or slows down during the run shifts every function alike, so ratios
+    of their medians hold better than ratios of separate series."""
+    for _ in range(warmup):
+        for fn in fns:
+            fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, series in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            series.append(time.perf_counter() - start)
     return times
 
 

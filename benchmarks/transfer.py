@@ -12,6 +12,8 @@ What it measures, all in one process so a busy machine slows every side alike:
    one ``tf.function``, float64 in and out), divided by the same for a VGG-only objective (forward to
    the loss's layers plus the input gradient, a trivial quadratic on the features) - so the ratio is
    what the loss adds to the network. Square s x s images (content and style resized), random weights.
+   The objectives are called in turn (VGG, w2, gram, ..., VGG, w2, ...), so a drift in the machine's
+   speed during the run moves every series alike.
 2. ``demo_seconds_total`` and ``demo_seconds_to_95``: ``ot_style.stylize`` on the CLI demo's pictures
    with the default configuration (``ot_style.config.DEFAULT``: 256 px, its multi-scale schedule),
    timed from the call, network building and tracing included. "95%": L0 is the full-resolution loss
@@ -90,10 +92,6 @@ def tf_objective(tf, extractor, loss, style, shape):
     return lambda x: evaluate(x)[:2]
 
 
-def median_evaluation_seconds(evaluate, x, repeats: int) -> float:
-    return _common.median(_common.time_calls(lambda: evaluate(x), warmup=2, repeats=repeats))
-
-
 def lbfgs_seconds(evaluate, x0, evaluations: int) -> tuple[float, int, float]:
     """SciPy L-BFGS-B (bounds [0, 1]) for at most ``evaluations`` calls, after one untimed warm-up call.
 
@@ -124,15 +122,17 @@ def loss_overhead(tf, sizes, losses, repeats, config):
         content, style = square_images(size)
         x = content.astype(np.float64).ravel()
         shape = (size, size, 3)
-        base = median_evaluation_seconds(tf_objective(tf, extractor, None, style, shape), x, repeats)
+        objectives = [tf_objective(tf, extractor, None, style, shape)]
+        objectives += [tf_objective(tf, extractor, make_style_loss(name, config=config), style, shape)
+                       for name in losses]
+        times = _common.time_interleaved([lambda f=f: f(x) for f in objectives], warmup=2, repeats=repeats)
+        base, *seconds = [_common.median(series) for series in times]
         vgg_seconds[str(size)] = round(base, 4)
         print(f"{size:>4} px  VGG only (forward + input gradient, {len(config.layers)} layers): "
               f"{base:.3f} s/evaluation")
-        for name in losses:
-            loss = make_style_loss(name, config=config)
-            seconds = median_evaluation_seconds(tf_objective(tf, extractor, loss, style, shape), x, repeats)
-            table[name][str(size)] = round(seconds / base, 3)
-            print(f"{size:>4} px  {name:<8} {seconds:.3f} s/evaluation = {seconds / base:.3f} x VGG only")
+        for name, value in zip(losses, seconds):
+            table[name][str(size)] = round(value / base, 3)
+            print(f"{size:>4} px  {name:<8} {value:.3f} s/evaluation = {value / base:.3f} x VGG only")
     return table, vgg_seconds
 
 
@@ -207,7 +207,7 @@ def torch_comparison(tf, sizes, evaluations, threads, config):
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512])
-    parser.add_argument("--repeats", type=int, default=5, help="timed evaluations per loss and size")
+    parser.add_argument("--repeats", type=int, default=9, help="timed evaluations per loss and size")
     parser.add_argument("--evaluations", type=int, default=20, help="L-BFGS evaluations per framework")
     parser.add_argument("--threads", type=int, default=_common.physical_cores())
     parser.add_argument("--weights", default="auto", help="VGG weights of the demo run (default auto)")
