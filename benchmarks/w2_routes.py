@@ -6,11 +6,11 @@ Usage::
     python benchmarks/w2_routes.py --inter-op 1     # with one TensorFlow inter-op thread
     python benchmarks/w2_routes.py --quick          # smoke run: 64 px, 2 rounds
 
-``host``: ot-style's CPU route (``ot_style.tf_gaussian._on_host``: each layer's float64 products and
-eigendecomposition in NumPy/LAPACK, one graph node on one BLAS thread). ``graph``: the same loss in TF
-ops, as on a GPU. Each is one loss-and-gradient evaluation exactly as L-BFGS calls it
-(``transfer.tf_objective``), divided by the VGG-only objective; the three are called in turn, round after
-round, and the medians compared. The last line printed is one JSON object
+``host``: ot-style's CPU route (``ot_style.tf_gaussian._on_host``, forced here through ``_ROUTE``: each
+layer's float64 products and eigendecomposition in NumPy/LAPACK, one graph node on one BLAS thread).
+``graph``: the same loss in TF ops, as on a GPU. Each is one loss-and-gradient evaluation exactly as
+L-BFGS calls it (``transfer.tf_objective``), divided by the VGG-only objective; the three are called in
+turn, round after round, and the medians compared. The last line printed is one JSON object
 ``{"sizes": {"256": {"vgg_seconds", "host_over_vgg", "graph_over_vgg"}, ...}, "inter_op", ...}``.
 """
 
@@ -45,7 +45,6 @@ def main(argv=None) -> dict:
     from ot_style.vgg import FeatureExtractor
 
     extractor = FeatureExtractor(DEFAULT.layers, weights="random", pooling=DEFAULT.pooling)
-    host = tf_gaussian._on_host
     figures = {"sizes": {}}
     for size in args.sizes:
         content, style = transfer.square_images(size)
@@ -53,10 +52,10 @@ def main(argv=None) -> dict:
         shape = (size, size, 3)
         objectives = {"vgg": transfer.tf_objective(tf, extractor, None, style, shape)}
         for route in ("host", "graph"):  # the route is chosen when the graph is traced (first call)
-            tf_gaussian._on_host = lambda route=route: route == "host" and host()
+            tf_gaussian._ROUTE = route
             objectives[route] = transfer.tf_objective(tf, extractor, W2Loss(DEFAULT.layers), style, shape)
             objectives[route](x)
-        tf_gaussian._on_host = host
+        tf_gaussian._ROUTE = "auto"
         times = _common.time_interleaved([lambda f=f: f(x) for f in objectives.values()],
                                          warmup=1, repeats=args.rounds)
         vgg, on_host, graph = (_common.median(series) for series in times)

@@ -120,16 +120,22 @@ def _host_blas():
             yield
 
 
+_ROUTE = "auto"  # where the W2 matrix work runs: "auto" (see _on_host), "host" or "graph" (tests, benchmarks)
+
+
 def _on_host() -> bool:
     """Whether the per-step W2 matrix work runs in NumPy (float64 products and LAPACK) instead of TF ops.
 
-    Yes on a CPU. There TensorFlow's float64 matmul is Eigen's, slower than NumPy's BLAS even on one
-    thread against two (this project's 2-core CPU, 512 x 512: 8.3 ms against 7.2 ms; 256 x 256: 3.0 ms
-    against 1.0 ms), and its symmetric eigendecomposition is slower than LAPACK's divide and conquer
-    (512: 75 ms against 38.5 ms; 256: 10.8 ms against 6.7 ms). The host work of a layer is one graph
-    node on one BLAS thread, so with TensorFlow's default inter-op threads it overlaps the convolutions
-    of the deeper layers. On a GPU the TF ops stay (no host round trip).
+    Yes on a CPU (``_ROUTE`` "auto"). There TensorFlow's float64 matmul is Eigen's, slower than NumPy's
+    BLAS even on one thread against two (this project's 2-core CPU, 512 x 512: 8.3 ms against 7.2 ms;
+    256 x 256: 3.0 ms against 1.0 ms), and its symmetric eigendecomposition is slower than LAPACK's
+    divide and conquer (512: 75 ms against 38.5 ms; 256: 10.8 ms against 6.7 ms). The host work of a
+    layer is one graph node on one BLAS thread, so with TensorFlow's default inter-op threads it overlaps
+    the convolutions of the deeper layers. On a GPU the TF ops stay (no host round trip). Decided when a
+    graph is traced.
     """
+    if _ROUTE != "auto":
+        return _ROUTE == "host"
     return not tf.config.list_logical_devices("GPU")
 
 
@@ -143,43 +149,36 @@ def _eigh(mat):
 
 
 def _sqrt_spectrum(mat, value_tol, grad_floor):
-    """NumPy: sum_i sqrt(lam_i) of a symmetric PSD matrix, its eigenvectors and the capped slopes
-    f'(lam) = 1/(2 sqrt(max(lam, grad_floor))) (see :func:`_trace_sqrt_psd`). None for a non-finite matrix
-    (as with tf.linalg.eigh, a diverged image then gives a NaN loss, not an error)."""
+    """NumPy: sum_i sqrt(lam_i) of the symmetric part of a PSD matrix, its eigenvectors and the capped
+    slopes f'(lam) = 1/(2 sqrt(max(lam, grad_floor))) (see :func:`_trace_sqrt_psd`). All NaN for a
+    non-finite matrix (as with tf.linalg.eigh, a diverged image then gives a NaN loss, not an error)."""
+    mat = 0.5 * (mat + mat.T)
     decomposition = _eigh(mat) if np.isfinite(mat).all() else None
     if decomposition is None:
-        return None
+        return np.array(np.nan, mat.dtype), np.full_like(mat, np.nan), np.full(mat.shape[0], np.nan, mat.dtype)
     lam, vec = decomposition
     # Same rule as gaussian._clamp_eigenvalues: rounding-level eigenvalues count as 0.
     value = np.sqrt(np.where(lam > value_tol, lam, 0.0)).sum()
     slope = 0.5 / np.sqrt(np.maximum(lam, grad_floor))
-    return value, vec, slope
+    return np.array(value, mat.dtype), vec, slope
 
 
 def _host_sandwich(cov_x, root_s, value_tol, grad_floor):
     """The host op of :func:`w2_squared_to_target`: tr (R C R)^1/2 and its gradient in C,
-    R f'(M) R = (R V) diag(f'(lam)) (R V)^T with M = R C R = V diag(lam) V^T; NaN for a non-finite C."""
+    R f'(M) R = (R V) diag(f'(lam)) (R V)^T with M = R C R = V diag(lam) V^T."""
     with _host_blas():
-        middle = root_s @ (cov_x @ root_s)
-        spectrum = _sqrt_spectrum(0.5 * (middle + middle.T), value_tol, grad_floor)
-        if spectrum is None:
-            return np.array(np.nan, cov_x.dtype), np.full_like(cov_x, np.nan)
-        value, vec, slope = spectrum
+        value, vec, slope = _sqrt_spectrum(root_s @ (cov_x @ root_s), value_tol, grad_floor)
         w = root_s @ vec
-        return np.array(value, cov_x.dtype), (w * slope) @ w.T
+        return value, (w * slope) @ w.T
 
 
 def _host_kernel(d, cov_s, n_minus_1, value_tol, grad_floor):
     """The host op of :func:`_w2_squared_few_samples`: tr K^1/2 with K = D S D^T / (n - 1) and its
-    gradient in D, 2 f'(K) D S / (n - 1); NaN for a non-finite D."""
+    gradient in D, 2 f'(K) D S / (n - 1)."""
     with _host_blas():
         ds = d @ cov_s
-        kernel = ds @ d.T / n_minus_1
-        spectrum = _sqrt_spectrum(0.5 * (kernel + kernel.T), value_tol, grad_floor)
-        if spectrum is None:
-            return np.array(np.nan, d.dtype), np.full_like(d, np.nan)
-        value, vec, slope = spectrum
-        return np.array(value, d.dtype), ((vec * (2.0 * slope / n_minus_1)) @ vec.T) @ ds
+        value, vec, slope = _sqrt_spectrum(ds @ d.T / n_minus_1, value_tol, grad_floor)
+        return value, ((vec * (2.0 * slope / n_minus_1)) @ vec.T) @ ds
 
 
 def _on_host_op(function, differentiated, constants, name):
@@ -197,7 +196,7 @@ def _on_host_op(function, differentiated, constants, name):
 
 
 def _trace_sqrt_psd(middle, value_tol, grad_floor):
-    """sum_i sqrt(lam_i) of a symmetric PSD matrix, differentiating the eigenvalues only (TF ops).
+    """sum_i sqrt(lam_i) of the symmetric part of a PSD matrix, differentiating the eigenvalues only (TF ops).
 
     d(sum f(lam))/dM = V diag(f'(lam)) V^T holds for any symmetric M, including repeated eigenvalues,
     so the 1/(lam_i - lam_j) terms of an eigendecomposition's own gradient never appear. f'(lam) =
@@ -220,7 +219,7 @@ def _trace_sqrt_psd(middle, value_tol, grad_floor):
 
         return value, grad
 
-    return trace_sqrt(middle)
+    return trace_sqrt(0.5 * (middle + tf.transpose(middle)))
 
 
 def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
@@ -266,7 +265,7 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
         cross = _on_host_op(_host_sandwich, cov_x, [sqrt_cov_s, value_tol, grad_floor], "w2_cross_term")
     else:
         middle = tf.matmul(sqrt_cov_s, tf.matmul(cov_x, sqrt_cov_s))
-        cross = _trace_sqrt_psd(0.5 * (middle + tf.transpose(middle)), value_tol, grad_floor)
+        cross = _trace_sqrt_psd(middle, value_tol, grad_floor)
     value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + tf.linalg.trace(cov_x)
              + tf.linalg.trace(cov_s) - 2.0 * cross)
     return tf.cast(value, out_dtype)
@@ -312,8 +311,7 @@ def _w2_squared_few_samples(x, mean_s, cov_s):
         cross = _on_host_op(_host_kernel, d, [cov_s, n - 1.0, value_tol, grad_floor], "w2_cross_term_samples")
     else:
         kernel = tf.matmul(d, tf.matmul(d, cov_s), transpose_b=True) / (n - 1.0)
-        cross = _trace_sqrt_psd(0.5 * (kernel + tf.transpose(kernel)), value_tol, grad_floor)
+        cross = _trace_sqrt_psd(kernel, value_tol, grad_floor)
     value = (tf.reduce_sum(tf.square(mean_x - mean_s)) + trace_x + tf.linalg.trace(cov_s)
              - 2.0 * cross)
     return tf.cast(value, out_dtype)
-
