@@ -33,52 +33,55 @@ import numpy as np
 import _common
 
 
-def float64_features(tf, extractor, images):
-    """The extractor's network run in float64 on (b, h, w, 3) images (same weights, same layers)."""
-    x = tf.cast(images, tf.float64) * 255.0
-    if extractor.channel_order == "BGR":
-        x = tf.reverse(x, axis=[-1])
-    x = x - tf.cast(extractor._mean, tf.float64)
-    out = {}
-    for name in extractor._plan:  # the extractor's own layer plan: conv, relu and pool names in order
-        kind = name[:4]
-        if kind == "conv":
-            kernel, bias = (tf.cast(t, tf.float64) for t in (extractor._kernels[name], extractor._biases[name]))
-            x = tf.nn.bias_add(tf.nn.conv2d(x, kernel, 1, "SAME"), bias)
-        elif kind == "relu":
-            x = tf.nn.relu(x)
-        elif extractor.pooling == "max":
-            x = tf.nn.max_pool2d(x, 2, 2, "VALID")
-        else:
-            x = tf.nn.avg_pool2d(x, 2, 2, "VALID")
-        if name in extractor.layers:
-            out[name] = x
-    return out
+def float64_network(tf, layers, pooling):
+    """``images -> {layer: activations}``: the engine's random-weight VGG19 (same seed, same weights as
+    ``FeatureExtractor(layers, weights="random")``) run in float64, differentiable."""
+    from ot_style.layer_table import VGG19_LAYERS
+    from ot_style.weights import load_weights
+
+    plan = VGG19_LAYERS[: max(VGG19_LAYERS.index(name) for name in layers) + 1]
+    net = load_weights("random", upto=[name for name in plan if name.startswith("conv")][-1])
+    kernels = {name: tf.constant(net.kernels[name], tf.float64) for name in net.kernels}
+    biases = {name: tf.constant(net.biases[name], tf.float64) for name in net.biases}
+    mean = tf.constant(np.reshape(net.mean, (1, 1, 1, 3)), tf.float64)
+
+    def features(images):
+        x = tf.cast(images, tf.float64) * 255.0
+        if net.channel_order == "BGR":
+            x = tf.reverse(x, axis=[-1])
+        x = x - mean
+        out = {}
+        for name in plan:
+            if name.startswith("conv"):
+                x = tf.nn.bias_add(tf.nn.conv2d(x, kernels[name], 1, "SAME"), biases[name])
+            elif name.startswith("relu"):
+                x = tf.nn.relu(x)
+            else:
+                x = (tf.nn.max_pool2d if pooling == "max" else tf.nn.avg_pool2d)(x, 2, 2, "VALID")
+            if name in layers:
+                out[name] = x
+        return out
+
+    return features
 
 
 @contextlib.contextmanager
 def float32_host_work(tf_gaussian):
-    """The host route's two functions with their matrix work in float32 (thresholds scaled to its eps)."""
+    """The host route's two functions fed float32 (so ``sgemm`` and ``ssyevd`` run), with the value
+    threshold scaled to float32's eps; their results are handed back in float64."""
     real = tf_gaussian._host_sandwich, tf_gaussian._host_kernel
     scale = np.finfo(np.float32).eps / np.finfo(np.float64).eps
-    f32 = np.float32
 
-    def sandwich(cov_x, root_s, value_tol, grad_floor):
-        with tf_gaussian._host_blas():
-            root = root_s.astype(f32)
-            value, vec, slope = tf_gaussian._sqrt_spectrum(root @ (cov_x.astype(f32) @ root), f32(value_tol * scale),
-                                                           f32(grad_floor))
-            w = root @ vec
-            return np.float64(value), ((w * slope) @ w.T).astype(np.float64)
+    def in_float32(function):
+        def run(*args):
+            *arrays, value_tol, grad_floor = args  # both host functions end with the two thresholds
+            value, grad = function(*(np.asarray(a, np.float32) for a in arrays),
+                                   np.float32(value_tol * scale), np.float32(grad_floor))
+            return np.float64(value), grad.astype(np.float64)
 
-    def kernel(d, cov_s, n_minus_1, value_tol, grad_floor):
-        with tf_gaussian._host_blas():
-            d, n1 = d.astype(f32), f32(n_minus_1)
-            ds = d @ cov_s.astype(f32)
-            value, vec, slope = tf_gaussian._sqrt_spectrum(ds @ d.T / n1, f32(value_tol * scale), f32(grad_floor))
-            return np.float64(value), (((vec * (2.0 * slope / n1)) @ vec.T) @ ds).astype(np.float64)
+        return run
 
-    tf_gaussian._host_sandwich, tf_gaussian._host_kernel = sandwich, kernel
+    tf_gaussian._host_sandwich, tf_gaussian._host_kernel = (in_float32(f) for f in real)
     try:
         yield
     finally:
@@ -105,6 +108,7 @@ def main(argv=None) -> dict:
 
     tf_gaussian._ROUTE = "host"  # the route whose precision is in question (the CPU's)
     extractor = FeatureExtractor(DEFAULT.layers, weights="random", pooling=DEFAULT.pooling)
+    reference_network = float64_network(tf, DEFAULT.layers, DEFAULT.pooling)
     content, style = transfer.square_images(args.size)
     loss = W2Loss(DEFAULT.layers, per_layer=True)
     target = loss.prepare([extractor(tf.constant(style[None]))], None, [1.0])
@@ -116,7 +120,7 @@ def main(argv=None) -> dict:
         dtype = tf.float64 if variant == "reference" else tf.float32
         x = tf.Variable(tf.constant(image[None], dtype))
         with tf.GradientTape() as tape:
-            features = float64_features(tf, extractor, x) if variant == "reference" else extractor(x)
+            features = (reference_network if variant == "reference" else extractor)(x)
             terms = loss(features, target)
             total = tf.add_n(list(terms.values()))
         values = {name.split("/")[1]: float(v) for name, v in terms.items()}
