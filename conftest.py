@@ -51,3 +51,14 @@ def _guarded_connect_ex(self, address):
 
 socket.socket.connect = _guarded_connect
 socket.socket.connect_ex = _guarded_connect_ex
+
+
+def pytest_collection_modifyitems(config, items):
+    """The notebooks (run by nbmake) are lessons executed end to end: marked ``notebook`` and ``slow``, so
+    ``pytest -m "not slow and not browser"`` is the quick subset for development."""
+    import pytest
+
+    for item in items:
+        if str(item.fspath).endswith(".ipynb"):
+            item.add_marker(pytest.mark.notebook)
+            item.add_marker(pytest.mark.slow)

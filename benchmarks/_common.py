@@ -27,13 +27,13 @@ def setup_tensorflow(threads: int):
     """Import TensorFlow with ``threads`` intra-op threads (before any TF op).
 
     Inter-op threads stay at TensorFlow's default, which is what the package's users run with (nothing in
-    ot_style sets them): with two, the W2 loss's host work (one BLAS thread, ``ot_style.tf_gaussian``)
+    ot_style sets them): with two, the W2 loss's host work (one BLAS thread, ``ot_style.losses.w2``)
     overlaps the deeper layers' convolutions. One inter-op thread serialises it: at 256 px a W2 evaluation
     cost 1.135-1.146 VGG-only evaluations with the default and 1.225 with one inter-op thread.
     """
     import tensorflow as tf
 
-    from ot_style.vgg import configure_threads
+    from ot_style.network.vgg import configure_threads
 
     configure_threads(intra_op=threads)
     tf.get_logger().setLevel("ERROR")  # each benchmarked objective is its own tf.function: no retrace noise

@@ -5,10 +5,10 @@ not algorithms:
 
 - VGG19 to the deepest requested layer: 3x3 'same' convolutions + ReLU, 2x2 stride-2 max pooling,
   input x 255, RGB -> BGR, Caffe mean removed; the kernels are ot-style's own seeded He-normal random
-  weights (``ot_style.weights.load_weights("random")``) transposed to PyTorch's (out, in, h, w), held
+  weights (``ot_style.network.weights.load_weights("random")``) transposed to PyTorch's (out, in, h, w), held
   as plain tensors without ``requires_grad`` (only the input gradient is computed, as in TF).
 - W2 loss (eq. 3): unbiased moments (eq. 1) of each layer's features; style mean, covariance and its
-  square root computed once in float64 NumPy (``ot_style.gaussian``); each step one symmetric float64
+  square root computed once in float64 NumPy (``ot_style.maths.gaussian``); each step one symmetric float64
   eigendecomposition (of S^1/2 C S^1/2, or of the n x n kernel when n < c) with the eigenvalue-only
   gradient capped near 0, the same tolerances as ``ot_style.losses`` (W2Loss with float64 targets).
 - The same float64 SciPy L-BFGS-B driver (``transfer.lbfgs_seconds``) calls :meth:`TorchW2.evaluate`.
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ot_style import gaussian
-from ot_style.layer_table import VGG19_LAYERS
-from ot_style.moments import feature_moments
-from ot_style.weights import CAFFE_BGR_MEAN, load_weights
+from ot_style.maths import gaussian
+from ot_style.layers import VGG19_LAYERS
+from ot_style.maths.moments import feature_moments
+from ot_style.network.weights import CAFFE_BGR_MEAN, load_weights
 
 
 def available() -> str | None:

@@ -8,7 +8,7 @@ Usage::
 What it measures, all in one process so a busy machine slows every side alike:
 
 1. ``loss_overhead``: for each style loss (``ot_style.config.STYLE_LOSSES``) the median wall time of ONE
-   loss-and-gradient evaluation, exactly what L-BFGS calls (``ot_style.optimizers.float64_objective``:
+   loss-and-gradient evaluation, exactly what L-BFGS calls (``ot_style.engine.optimizers.float64_objective``:
    one ``tf.function``, float64 in and out), divided by the same for a VGG-only objective (forward to
    the loss's layers plus the input gradient, a trivial quadratic on the features) - so the ratio is
    what the loss adds to the network. Square s x s images (content and style resized), random weights.
@@ -51,10 +51,8 @@ import _common
 
 def demo_pictures() -> tuple[str, str]:
     """Names of the CLI demo's bundled content and style pictures."""
-    try:
-        from ot_style.demo import DEMO_CONTENT, DEMO_STYLE
-    except ImportError:  # older layout: the constants lived in the CLI module
-        from ot_style.cli import DEMO_CONTENT, DEMO_STYLE
+    from ot_style.cli.demo import DEMO_CONTENT, DEMO_STYLE
+
     return DEMO_CONTENT, DEMO_STYLE
 
 
@@ -62,19 +60,19 @@ def square_images(size: int):
     """The demo's content and style, resized to size x size (float32 in [0, 1])."""
     from PIL import Image
 
-    from ot_style.images import asset_path, load_image
+    from ot_style.pixels.images import read_image
 
     DEMO_CONTENT, DEMO_STYLE = demo_pictures()
     out = []
     for name in (DEMO_CONTENT, DEMO_STYLE):
-        image = Image.fromarray(np.round(load_image(asset_path(name)) * 255).astype(np.uint8))
+        image = Image.fromarray(np.round(read_image(name) * 255).astype(np.uint8))
         out.append(np.asarray(image.resize((size, size), Image.BICUBIC), np.float32) / 255.0)
     return out
 
 
 def tf_objective(tf, extractor, loss, style, shape):
     """ot-style's evaluate(x) -> (loss, gradient) for a style loss, or the VGG-only objective (loss None)."""
-    from ot_style.optimizers import float64_objective
+    from ot_style.engine.optimizers import float64_objective
 
     layers = loss.layers if loss is not None else extractor.layers
     if loss is None:
@@ -115,7 +113,7 @@ def lbfgs_seconds(evaluate, x0, evaluations: int) -> tuple[float, int, float]:
 
 def loss_overhead(tf, sizes, losses, repeats, config):
     from ot_style.losses import make_style_loss
-    from ot_style.vgg import FeatureExtractor
+    from ot_style.network.vgg import FeatureExtractor
 
     extractor = FeatureExtractor(config.layers, weights="random", pooling=config.pooling)
     table, vgg_seconds = {name: {} for name in losses}, {}
@@ -139,10 +137,10 @@ def loss_overhead(tf, sizes, losses, repeats, config):
 
 def demo(config, weights):
     import ot_style
-    from ot_style.images import asset_path, load_image
+    from ot_style.pixels.images import read_image
 
     DEMO_CONTENT, DEMO_STYLE = demo_pictures()
-    content, style = load_image(asset_path(DEMO_CONTENT)), load_image(asset_path(DEMO_STYLE))
+    content, style = read_image(DEMO_CONTENT), read_image(DEMO_STYLE)
     events = []
 
     def record(iterate):
@@ -174,7 +172,7 @@ def demo(config, weights):
 def torch_comparison(tf, sizes, evaluations, threads, config, rounds=2):
     import torch_twin
     from ot_style.losses import W2Loss
-    from ot_style.vgg import FeatureExtractor
+    from ot_style.network.vgg import FeatureExtractor
 
     version = torch_twin.available()
     if version is None:

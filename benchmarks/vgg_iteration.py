@@ -10,7 +10,7 @@ One iteration = ``FeatureExtractor(["relu5_1"])`` on a (1, s, s, 3) image plus t
 cost does not depend on their values).
 
 FLOP convention (stated because conventions differ): the analytic count of the convolutions,
-``ot_style.vgg.conv_flops`` (2 FLOP per multiply-add, bias/ReLU/pooling not counted), times **2**:
+``ot_style.layers.conv_flops`` (2 FLOP per multiply-add, bias/ReLU/pooling not counted), times **2**:
 one forward pass plus one data-gradient pass (``Conv2DBackpropInput``, the same multiply-adds as the
 forward convolution). No kernel gradients are computed (the kernels are constants), so the training
 convention "x3" would overstate the work by half.
@@ -47,7 +47,8 @@ def main(argv=None) -> dict:
         args.sizes, args.repeats = [64, 96], 2
 
     tf = _common.setup_tensorflow(args.threads)
-    from ot_style.vgg import FeatureExtractor, conv_flops
+    from ot_style.layers import conv_flops
+    from ot_style.network.vgg import FeatureExtractor
 
     print(f"device: {_common.device_name(tf)}; TF {tf.__version__}; intra-op threads {args.threads}")
     n = 512 if args.quick else 2048

@@ -6,7 +6,7 @@ Usage::
     python benchmarks/w2_routes.py --inter-op 1     # with one TensorFlow inter-op thread
     python benchmarks/w2_routes.py --quick          # smoke run: 64 px, 2 rounds
 
-``host``: ot-style's CPU route (``ot_style.tf_gaussian._on_host``, forced here through ``_ROUTE``: each
+``host``: ot-style's CPU route (``ot_style.losses.w2.matrix_route("host")``: each
 layer's float64 products and eigendecomposition in NumPy/LAPACK, one graph node on one BLAS thread).
 ``graph``: the same loss in TF ops, as on a GPU. Each is one loss-and-gradient evaluation exactly as
 L-BFGS calls it (``transfer.tf_objective``), divided by the VGG-only objective; the three are called in
@@ -39,10 +39,9 @@ def main(argv=None) -> dict:
         tf.config.threading.set_inter_op_parallelism_threads(args.inter_op)
     import transfer
 
-    from ot_style import tf_gaussian
     from ot_style.config import DEFAULT
-    from ot_style.losses import W2Loss
-    from ot_style.vgg import FeatureExtractor
+    from ot_style.losses import W2Loss, matrix_route
+    from ot_style.network.vgg import FeatureExtractor
 
     extractor = FeatureExtractor(DEFAULT.layers, weights="random", pooling=DEFAULT.pooling)
     figures = {"sizes": {}}
@@ -52,10 +51,9 @@ def main(argv=None) -> dict:
         shape = (size, size, 3)
         objectives = {"vgg": transfer.tf_objective(tf, extractor, None, style, shape)}
         for route in ("host", "graph"):  # the route is chosen when the graph is traced (first call)
-            tf_gaussian._ROUTE = route
-            objectives[route] = transfer.tf_objective(tf, extractor, W2Loss(DEFAULT.layers), style, shape)
-            objectives[route](x)
-        tf_gaussian._ROUTE = "auto"
+            with matrix_route(route):
+                objectives[route] = transfer.tf_objective(tf, extractor, W2Loss(DEFAULT.layers), style, shape)
+                objectives[route](x)
         times = _common.time_interleaved([lambda f=f: f(x) for f in objectives.values()],
                                          warmup=1, repeats=args.rounds)
         vgg, on_host, graph = (_common.median(series) for series in times)

@@ -14,33 +14,33 @@ from ._version import __version__
 # public name -> module that defines it; resolved on first attribute access (PEP 562).
 _EXPORTS = {
     # math (NumPy reference)
-    "Moments": "moments",
-    "feature_moments": "moments",
-    "gram_matrix": "moments",
-    "masked_moments": "moments",
-    "gaussian_w2": "gaussian",
-    "gatys_style_loss": "gaussian",
-    "gaussian_monge_map": "gaussian",
-    "MongeMap": "gaussian",
-    "gaussian_barycenter": "gaussian",
-    "emd_cost": "emd",
-    "EMDCost": "emd",
-    "empirical_w2": "emd",
-    "sliced_w2": "emd",
-    "VGG19_LAYERS": "layer_table",
+    "Moments": "maths.moments",
+    "feature_moments": "maths.moments",
+    "gram_matrix": "maths.moments",
+    "masked_moments": "maths.moments",
+    "gaussian_w2": "maths.gaussian",
+    "gatys_style_loss": "maths.gaussian",
+    "gaussian_monge_map": "maths.gaussian",
+    "MongeMap": "maths.gaussian",
+    "gaussian_barycenter": "maths.gaussian",
+    "emd_cost": "maths.emd",
+    "EMDCost": "maths.emd",
+    "empirical_w2": "maths.emd",
+    "sliced_w2": "maths.emd",
+    "VGG19_LAYERS": "layers",
     "StyleConfig": "config",
     "default_config": "config",
     # engine (TensorFlow, loaded only when these names are used)
-    "stylize": "synthesis",
-    "StyleResult": "synthesis",
-    "Iterate": "synthesis",
+    "stylize": "engine.synthesis",
+    "StyleResult": "engine.synthesis",
+    "Iterate": "engine.optimizers",
     # images
-    "load_image": "images",
-    "save_image": "images",
+    "load_image": "pixels.images",
+    "save_image": "pixels.images",
 }
-_SUBMODULES = {"counterexamples", "colour", "config", "emd", "gaussian", "images", "layer_table",
-               "moments", "widgets", "plotting", "vgg", "losses", "synthesis", "cli", "guidance",
-               "demo", "classroom", "weights", "optimizers", "losses_strotss", "tf_gaussian", "cli_parser"}
+# The layers, from the mathematics up to people (each imports only those before it).
+_SUBMODULES = {"config", "layers", "maths", "pixels", "network", "losses", "engine", "plotting", "widgets",
+               "cli"}
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
 

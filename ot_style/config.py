@@ -1,22 +1,35 @@
-"""Every default of the package, in one place.
+"""Every default of the package, and the one rulebook that checks a configuration.
 
 The library (:func:`ot_style.stylize`), the command line and the widgets all read their defaults from
-:class:`StyleConfig`; nothing else defines a default value. ``OT_STYLE_FAST=1`` in the environment
-selects :data:`FAST`, the small-and-quick variant the test suite and the notebooks' fast mode use.
+:class:`StyleConfig`; nothing else defines a default value. :meth:`StyleConfig.validate` is the only
+place each rule about a setting lives (a loss name, a layer-weight count, a schedule that ends at the
+output size, ...): the engine, the CLI and the widgets call it instead of checking on their own.
+``OT_STYLE_FAST=1`` in the environment selects :data:`FAST`, the small-and-quick variant the test
+suite and the notebooks' fast mode use. Named presets are in :data:`PRESETS`.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
-__all__ = ["StyleConfig", "DEFAULT", "FAST", "fast_mode", "default_config", "steps_per_scale",
-           "format_steps", "STYLE_LOSSES", "OPTIMIZERS", "CONTENT_LOSSES"]
+from .layers import check_layers
+
+__all__ = ["StyleConfig", "DEFAULT", "FAST", "PRESETS", "preset", "fast_mode", "default_config",
+           "steps_per_scale", "format_steps", "check_weights", "mixing_weights", "rescale_scales",
+           "STYLE_LOSSES", "OPTIMIZERS", "CONTENT_LOSSES", "INITS", "POOLINGS", "COLOUR_TRANSFERS",
+           "GRAM_NORMALISATIONS", "W2_COMPUTE_DTYPES"]
 
 STYLE_LOSSES = ("w2", "gram", "moments", "sliced", "strotss")
 OPTIMIZERS = ("lbfgs", "adam")
 CONTENT_LOSSES = (None, "features", "self_similarity")
+INITS = ("content", "noise", "style")
+POOLINGS = ("max", "avg")
+COLOUR_TRANSFERS = (None, "gaussian", "sliced")
+GRAM_NORMALISATIONS = ("mean", "gatys")
+W2_COMPUTE_DTYPES = ("float64", "float32")
 
 # The seed program matches moments at the first ReLU of every block.
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -38,11 +51,8 @@ class StyleConfig:
     # L-BFGS as in the seed's scipy_optimizer; Adam is the alternative.
     optimizer: str = "lbfgs"
     # Loss-and-gradient evaluations per scale, coarse to fine (one number: the same at every scale).
-    # The 128 px scale makes the big moves cheaply (about 0.2 s an evaluation on a 2-core CPU); the
-    # 256 px one (about 1 s: VGG19 to relu5_1, forward and input gradient, is 0.8 s of it) adds
-    # detail. Measured on the demo (benchmarks/transfer.py): 95% of the loss drop comes after about
-    # 15 s, during the first few 256 px evaluations; 30 + 30 evaluations took 50 s, 20 + 20 took
-    # 33-37 s, and 30 + 12 keeps the cheap scale's work and the 30 s budget.
+    # An evaluation at 128 px costs about a quarter of one at 256 px, so the coarse scale makes the big
+    # moves cheaply and the fine one adds detail (benchmarks/README.md has the measured figures).
     steps: int | tuple[int, ...] = (30, 12)
     learning_rate: float = 0.02
     # Long side of the output image in pixels.
@@ -54,21 +64,127 @@ class StyleConfig:
     pooling: str = "max"
     seed: int = 0
     preserve_colour: bool = False
+    # Recolour the style with the content's palette before the run (None: off).
+    colour_transfer: str | None = None
     # How many sampled locations STROTSS compares per step.
     strotss_samples: int = 1024
     sliced_projections: int = 64
+    # Gram loss scale: "mean" (G = F^T F / n, eq. 4) or "gatys" (also divided by 4 N^2).
+    gram_normalisation: str = "mean"
+    # dtype of W2's per-step eigendecomposition; float32 is inexact at rank-deficient layers.
+    w2_compute_dtype: str = "float64"
     # The callback receives an iterate every step; live previews ask for the image every this many.
     preview_every: int = 5
-    extra: dict = field(default_factory=dict, compare=False)
 
     def replace(self, **changes) -> "StyleConfig":
-        """A copy with ``changes`` applied."""
+        """A copy with ``changes`` applied (not validated: call :meth:`validate`)."""
         return replace(self, **changes)
 
+    def with_changes(self, *, size=None, scales=None, **changes) -> "StyleConfig":
+        """A validated copy with every change that is not None applied (what a caller's keywords mean).
 
-DEFAULT = StyleConfig()
-# Fast mode: small images and few steps so notebooks and tests run in seconds on a laptop CPU.
-FAST = DEFAULT.replace(size=64, scales=(64,), steps=10, strotss_samples=256, sliced_projections=16)
+        ``size`` given without ``scales`` keeps the coarse-to-fine schedule in proportion
+        (:meth:`with_size`); ``layers`` may be a list or one name. The library, the command line and
+        the widgets all resolve their settings through this method.
+        """
+        changes = {key: value for key, value in changes.items() if value is not None}
+        if isinstance(changes.get("layers"), (list, str)):
+            changes["layers"] = check_layers(changes["layers"])
+        if changes.get("layer_weights") is not None:
+            changes["layer_weights"] = tuple(changes["layer_weights"])
+        cfg = self.replace(**changes)
+        if size is not None and scales is None and size != cfg.size:
+            cfg = cfg.with_size(size)
+        elif size is not None:
+            cfg = cfg.replace(size=size)
+        if scales is not None:
+            cfg = cfg.replace(scales=tuple(scales))
+        return cfg.validate()
+
+    def with_size(self, size: int) -> "StyleConfig":
+        """A copy whose output long side is ``size``, with the coarse-to-fine schedule kept in proportion."""
+        size = _whole(size, "size", 1)
+        return self.replace(size=size, scales=rescale_scales(self.scales, self.size, size))
+
+    def validate(self) -> "StyleConfig":
+        """Check every setting; return ``self`` or raise ``ValueError`` with one sentence naming the problem."""
+        _choice(self.loss, STYLE_LOSSES, "loss")
+        _choice(self.optimizer, OPTIMIZERS, "optimizer")
+        _choice(self.content_loss, CONTENT_LOSSES, "content_loss")
+        _choice(self.init, INITS, "init")
+        _choice(self.pooling, POOLINGS, "pooling")
+        _choice(self.colour_transfer, COLOUR_TRANSFERS, "colour_transfer")
+        _choice(self.gram_normalisation, GRAM_NORMALISATIONS, "gram_normalisation")
+        _choice(self.w2_compute_dtype, W2_COMPUTE_DTYPES, "w2_compute_dtype")
+        layers = check_layers(self.layers)
+        check_layers((self.content_layer,))
+        if self.layer_weights is not None:
+            if len(self.layer_weights) != len(layers):
+                raise ValueError(f"There must be one layer weight per style layer: {len(layers)} layers "
+                                 f"but {len(self.layer_weights)} weights.")
+            check_weights(self.layer_weights, "Layer weights")
+        check_weights((self.content_weight,), "The content weight")
+        if not (isinstance(self.learning_rate, (int, float)) and math.isfinite(self.learning_rate)
+                and self.learning_rate > 0):
+            raise ValueError(f"The learning rate must be a positive number, got {self.learning_rate!r}.")
+        _whole(self.size, "size", 1)
+        if not self.scales or self.scales[-1] != self.size:
+            raise ValueError(f"The last of scales {self.scales} must equal the output size {self.size}.")
+        if any(_whole(s, "a scale", 1) >= b for s, b in zip(self.scales, self.scales[1:])):
+            raise ValueError(f"scales must increase from coarse to fine; got {self.scales}.")
+        steps_per_scale(self.steps, len(self.scales))
+        _whole(self.seed, "seed", 0)
+        _whole(self.strotss_samples, "strotss_samples", 2)
+        _whole(self.sliced_projections, "sliced_projections", 1)
+        _whole(self.preview_every, "preview_every", 1)
+        return self
+
+
+def _choice(value, choices, what: str) -> None:
+    if value not in choices:
+        names = ", ".join("None" if c is None else repr(c) for c in choices)
+        raise ValueError(f"Unknown {what} {value!r}; choose one of {names}.")
+
+
+def _whole(value, what: str, minimum: int) -> int:
+    try:  # ints and NumPy integers; not floats, strings or bools
+        number = operator.index(value) if not isinstance(value, bool) else None
+    except TypeError:
+        number = None
+    if number is None or number < minimum:
+        raise ValueError(f"{what} must be a whole number of at least {minimum}; got {value!r}.")
+    return int(number)
+
+
+def check_weights(values, what: str) -> tuple[float, ...]:
+    """``values`` as floats, or ``ValueError`` if one is negative, infinite or NaN."""
+    try:
+        numbers = tuple(float(v) for v in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be numbers; got {values!r}.") from None
+    if not all(math.isfinite(v) and v >= 0 for v in numbers):
+        raise ValueError(f"{what} must be finite and non-negative; got {numbers}.")
+    return numbers
+
+
+def mixing_weights(weights, count: int) -> tuple[float, ...]:
+    """Style-mixing weights, one per style image, normalised to sum to 1 (equal when ``weights`` is None)."""
+    if count < 1:
+        raise ValueError("At least one style image is needed.")
+    values = (1.0,) * count if weights is None else check_weights(weights, "Style mixing weights")
+    if len(values) != count:
+        raise ValueError(f"There must be one mixing weight per style image: {count} styles but "
+                         f"{len(values)} weights.")
+    total = sum(values)
+    if total <= 0:
+        raise ValueError("Style mixing weights must not all be zero.")
+    return tuple(v / total for v in values)
+
+
+def rescale_scales(scales, old_size: int, size: int) -> tuple[int, ...]:
+    """A coarse-to-fine schedule for ``old_size`` rescaled in proportion to end at ``size``."""
+    coarse = sorted({max(1, round(s * size / old_size)) for s in scales[:-1]})
+    return tuple(s for s in coarse if s < size) + (int(size),)
 
 
 def steps_per_scale(steps, n_scales: int) -> tuple[int, ...]:
@@ -100,6 +216,20 @@ def steps_per_scale(steps, n_scales: int) -> tuple[int, ...]:
 def format_steps(steps) -> str:
     """``20`` -> ``"20"``, ``(30, 12)`` -> ``"30 12"`` (as ``--steps`` takes them)."""
     return " ".join(str(v) for v in steps) if isinstance(steps, (tuple, list)) else str(steps)
+
+
+DEFAULT = StyleConfig()
+# Fast mode: small images and few steps so notebooks and tests run in seconds on a laptop CPU.
+FAST = DEFAULT.replace(size=64, scales=(64,), steps=10, strotss_samples=256, sliced_projections=16)
+#: Named configurations: ``preset("fast")``.
+PRESETS = {"default": DEFAULT, "fast": FAST}
+
+
+def preset(name: str) -> StyleConfig:
+    """The configuration called ``name`` in :data:`PRESETS`."""
+    if name not in PRESETS:
+        raise ValueError(f"There is no preset {name!r}; choose one of {', '.join(PRESETS)}.")
+    return PRESETS[name]
 
 
 def fast_mode() -> bool:

@@ -1,4 +1,4 @@
-"""Shared matplotlib helpers for the notebooks and widgets.
+"""Every figure and image encoder of the package: the notebooks', the widgets' and the demo's.
 
 Figures are built as bare :class:`matplotlib.figure.Figure` objects with an Agg canvas, never through
 ``pyplot``: no global figure state, no backend chosen at import, safe from a widget's worker thread,
@@ -7,18 +7,23 @@ and a notebook shows them after ``%matplotlib inline``. Widgets show them as PNG
 importing this module is cheap and ``import ot_style`` never loads matplotlib.
 
 Used by notebooks ``01_gram_is_not_a_metric``, ``02_wasserstein_between_gaussians`` and
-``03_the_cost_of_exact_emd`` (through :mod:`ot_style.widgets.theory`); other widgets may add helpers
-here.
+``03_the_cost_of_exact_emd`` (through :mod:`ot_style.widgets.theory`), by the playground
+(:func:`png_bytes`, :func:`loss_plot_png`) and by ``ot-style demo`` (:func:`side_by_side_figure`,
+:func:`loss_curve_figure`, :func:`save_figure`).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["new_figure", "figure_png", "samples_to_patch", "draw_patch", "patches_figure", "Ellipse",
+from .pixels.images import atomic_write, to_uint8
+
+__all__ = ["new_figure", "figure_png", "png_bytes", "loss_plot_png", "side_by_side_figure", "loss_curve_figure",
+           "save_figure", "samples_to_patch", "draw_patch", "patches_figure", "Ellipse",
            "ellipse_parameters", "draw_ellipse", "mean_std_plane_figure", "monge_map_figure", "convergence_figure",
            "loglog_slope", "loglog_timing_figure", "format_bytes", "format_count"]
 
@@ -38,6 +43,109 @@ def figure_png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def png_bytes(image) -> bytes:
+    """PNG encoding of a float image ``(h, w, 3)`` in [0, 1] (for an ``ipywidgets.Image``)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def loss_plot_png(history: dict, *, title: str = "loss per term") -> bytes:
+    """A small PNG of each loss term against the step (log scale when all values are positive).
+
+    Drawn with a bare ``matplotlib.figure.Figure`` (no pyplot state), so a worker thread may call it.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2, 2.6), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    positive = True
+    for term, values in history.items():
+        if values:
+            ax.plot(np.arange(1, len(values) + 1), values, label=term, lw=1.5 if term == "total" else 1)
+            positive &= min(values) > 0
+    if positive and any(history.values()):
+        ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_title(title, fontsize=9)
+    if any(history.values()):
+        ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def side_by_side_figure(content, style, result):
+    """Content | style | result in one row, the result titled with its loss and optimiser.
+
+    Parameters
+    ----------
+    content : ndarray, shape (h, w, 3)
+    style : ndarray, shape (h2, w2, 3)
+    result : ot_style.StyleResult
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 4.4), layout="constrained")
+    cfg = result.config
+    titles = ("content", "style", f"result ({cfg.loss}, {cfg.optimizer}"
+              + (", RANDOM weights)" if result.random_weights else ")"))
+    for ax, image, title in zip(fig.subplots(1, 3), (content, style, result.image), titles):
+        ax.imshow(image)
+        ax.set_title(title)
+        ax.set_axis_off()
+    return fig
+
+
+def loss_curve_figure(result, scale_of_step=None):
+    """Every loss term of ``result.history`` per evaluation, log scale; dashed lines where a finer
+    scale starts (from ``scale_of_step``, the ``Iterate.scale`` of each evaluation, if known).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    terms = [term for term in result.history if term != "total"]
+    for term, values in result.history.items():
+        if len(terms) == 1 and term != "total":
+            continue  # a single term is the total: draw it once, under its own name
+        if values and min(values) > 0:
+            label = terms[0] if term == "total" and len(terms) == 1 else term
+            ax.semilogy(values, label=label, lw=2.0 if term == "total" else 1.0)
+    if scale_of_step:
+        for step in range(1, len(scale_of_step)):
+            if scale_of_step[step] != scale_of_step[step - 1]:
+                ax.axvline(step, color="grey", ls="--", lw=0.8)
+    ax.set_xlabel("evaluation (all scales; dashed: next scale)" if scale_of_step else "evaluation")
+    ax.set_ylabel("loss")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_title(f"{result.config.loss} loss" + (" (random weights)" if result.random_weights else ""))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="small")
+    return fig
+
+
+def save_figure(fig, path) -> Path:
+    """Write ``fig`` as PNG atomically (:func:`ot_style.pixels.images.atomic_write`): an interrupt
+    never leaves a half-written file."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
 
 
 def samples_to_patch(samples, side: int | None = None) -> np.ndarray:

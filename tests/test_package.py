@@ -8,16 +8,14 @@ import pytest
 import ot_style
 
 
-def test_import_does_not_load_tensorflow_ipywidgets_or_matplotlib_and_is_quick():
-    code = ("import sys, time; t = time.perf_counter(); import ot_style; "
-            "ot_style.gaussian_w2([0.0], [[1.0]], [1.0], [[1.0]]); dt = time.perf_counter() - t; "
-            "heavy = [m for m in ('tensorflow', 'ipywidgets', 'matplotlib', 'ot', 'torch') if m in sys.modules]; "
-            "print(heavy, dt)")
+def test_import_does_not_load_tensorflow_ipywidgets_or_matplotlib():
+    # `import ot_style` and a NumPy computation load the NumPy mathematics only (speed is a benchmark's
+    # business, not a test's: see benchmarks/README.md).
+    code = ("import sys; import ot_style; ot_style.gaussian_w2([0.0], [[1.0]], [1.0], [[1.0]]); "
+            "print([m for m in ('tensorflow', 'ipywidgets', 'matplotlib', 'ot', 'torch', 'PIL', 'scipy') "
+            "if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    heavy, seconds = out.rsplit("]", 1)
-    assert heavy + "]" == "[]"
-    # Well under a second even on a loaded 2-core machine (typically ~0.1 s: NumPy is the cost).
-    assert float(seconds) < 1.0
+    assert out.strip() == "[]"
 
 
 def test_every_advertised_name_resolves():

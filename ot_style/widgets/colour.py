@@ -4,8 +4,8 @@ Everything a widget shows is computed by a plain function or class here, so the 
 notebook's assert cells, which run headless and never fire a callback) call the same code a slider
 calls: :class:`ColourTransferExplorer` (transfer both ways, the sliced W2 per iteration, the 3-D
 colour clouds), :func:`colour_mixing` (the W2 barycentre of two palettes against the averaged
-moments and the averaged Gram matrix), :class:`TextureMixer` (texture synthesis from the barycentre
-target of two styles) and :func:`sky_ground_masks` (the masks of the guided example).
+moments and the averaged Gram matrix) and :class:`TextureMixer` (texture synthesis from the barycentre
+target of two styles). The masks of the guided example are :func:`ot_style.pixels.masks.sky_ground_masks`.
 ipywidgets and matplotlib are imported only inside the functions that build widgets or figures.
 
 Explained in ``notebooks/06_colour_texture_and_mixing.ipynb``.
@@ -17,33 +17,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..colour import (colour_moments, colour_pixels, colour_sliced_w2, iterate_sliced_transfer,
-                      transfer_gaussian)
-from ..gaussian import gaussian_barycenter, gaussian_monge_map, gaussian_w2
-from ..moments import Moments
+from ..maths.gaussian import gaussian_barycenter, gaussian_w2
+from ..maths.moments import Moments
+from ..pixels.colour import (colour_moments, colour_pixels, colour_sliced_w2, iterate_sliced_transfer,
+                             transfer_gaussian, transfer_to_gaussian)
+from ..pixels.images import read_image
 
 __all__ = ["load_picture", "subsample_colours", "colour_clouds_figure", "ColourTransferExplorer",
-           "transfer_to_gaussian", "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer",
-           "sky_ground_masks", "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
+           "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer",
+           "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
 
 
 def load_picture(source, max_size: int = 128) -> np.ndarray:
-    """An image from an array, a path or a bundled asset name, long side at most ``max_size``.
-
-    Returns
-    -------
-    ndarray, shape (h, w, 3), float32 in [0, 1]
-    """
-    from .. import images
-
-    if isinstance(source, np.ndarray):
-        return np.asarray(source, dtype=np.float32)
-    path = str(source)
-    try:
-        path = str(images.asset_path(path))
-    except (FileNotFoundError, ValueError, KeyError):
-        pass  # not an asset name: load_image reports a missing file in one sentence
-    return images.load_image(path, max_size=max_size)
+    """An image from an array, a path or a bundled asset name, long side at most ``max_size``
+    (:func:`ot_style.pixels.images.read_image`)."""
+    return read_image(source, max_size=max_size)
 
 
 def subsample_colours(image, n_points: int = 1500, *, seed: int = 0) -> np.ndarray:
@@ -102,8 +90,8 @@ class ColourTransferExplorer:
     """Colour transfer between two images, either way, at any number of sliced iterations.
 
     ``direction`` 0 recolours the first image with the second's colours, 1 the other way round.
-    Iterates of :func:`ot_style.colour.iterate_sliced_transfer` are cached, so moving the slider back
-    and forth costs nothing; the sliced W2 (:func:`ot_style.colour.colour_sliced_w2`, fixed seed) is
+    Iterates of :func:`ot_style.pixels.colour.iterate_sliced_transfer` are cached, so moving the slider back
+    and forth costs nothing; the sliced W2 (:func:`ot_style.pixels.colour.colour_sliced_w2`, fixed seed) is
     measured after each iteration.
 
     Parameters
@@ -164,18 +152,6 @@ class ColourTransferExplorer:
         return colour_clouds_figure(
             [("content", content), ("style", style), (f"sliced, {iterations} it.", self.sliced(iterations, direction)),
              ("Gaussian map", np.clip(self.gaussian(direction), 0, 1))], n_points=n_points, seed=self.seed)
-
-
-def transfer_to_gaussian(content, mean, cov) -> np.ndarray:
-    """Recolour ``content`` so that its colour mean and covariance become ``mean`` and ``cov``.
-
-    The Gaussian Monge map of :func:`ot_style.colour.transfer_gaussian`, towards given moments (e.g. a
-    barycentre of palettes) instead of an image's. Unclipped float32 (h, w, 3).
-    """
-    pixels = colour_pixels(content, name="content image")
-    source = colour_moments(pixels)
-    monge = gaussian_monge_map(source.mean, source.cov, mean, cov)
-    return monge(pixels).reshape(np.shape(content)).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -257,7 +233,7 @@ class TextureMixer:
 
     def texture(self, t: float):
         """The :class:`ot_style.StyleResult` of a texture whose target is the barycentre at weight ``t``."""
-        from ..synthesis import stylize
+        from ..engine.synthesis import stylize
 
         key = round(float(t), 6)
         if not 0.0 <= key <= 1.0:
@@ -266,35 +242,6 @@ class TextureMixer:
             self._results[key] = stylize(None, self.styles, loss="w2", style_weights=[1.0 - key, key],
                                          **self.options)
         return self._results[key]
-
-
-def sky_ground_masks(shape, horizon: float = 0.45, softness: float = 0.0):
-    """Two complementary masks: the top ``horizon`` of the picture (sky) and the rest (ground).
-
-    Parameters
-    ----------
-    shape : (int, int)
-        ``(h, w)`` of the content image.
-    horizon : float
-        Fraction of the height above the horizon, in (0, 1).
-    softness : float
-        Width of a linear blend around the horizon as a fraction of the height (0: a hard edge).
-
-    Returns
-    -------
-    (ndarray (h, w), ndarray (h, w))
-        float32 weights in [0, 1] that sum to 1 at every pixel.
-    """
-    h, w = int(shape[0]), int(shape[1])
-    if not 0.0 < horizon < 1.0:
-        raise ValueError(f"horizon must be a fraction of the height strictly between 0 and 1; got {horizon!r}.")
-    rows = (np.arange(h) + 0.5) / h
-    if softness > 0:
-        sky = np.clip((horizon + softness / 2 - rows) / softness, 0.0, 1.0)
-    else:
-        sky = (rows < horizon).astype(np.float64)
-    sky = np.repeat(sky[:, None], w, axis=1).astype(np.float32)
-    return sky, (1.0 - sky).astype(np.float32)
 
 
 # --- ipywidgets front ends (thin: every number they show comes from the functions above) ---------
@@ -365,7 +312,7 @@ def texture_mixing_widget(mixer: TextureMixer, *, values=(0.0, 0.25, 0.5, 0.75, 
     """A slider over a few mixing weights; each texture is synthesised on first view, then cached."""
     import ipywidgets as widgets
 
-    from .playground import png_bytes
+    from ..plotting import png_bytes
 
     slider = widgets.SelectionSlider(options=list(values), value=values[len(values) // 2], description="Mix t")
     picture = widgets.Image(format="png")

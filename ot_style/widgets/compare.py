@@ -16,12 +16,17 @@ from typing import NamedTuple
 import numpy as np
 
 from ..config import STYLE_LOSSES, StyleConfig, default_config
+from ..layers import receptive_field
+from ..maths.emd import sliced_w2
+from ..maths.gaussian import gaussian_w2, moment_distance
+from ..maths.moments import feature_moments, gram_matrix
+from ..pixels.images import fit_size, read_image, resize
 
 __all__ = ["LossComparison", "compare_losses", "feature_measures", "gram_twin", "layer_textures",
-           "receptive_field", "measured_receptive_field", "LayerTexture", "MEASURES"]
+           "measured_receptive_field", "LayerTexture", "MEASURES"]
 
 #: The measures every result is scored under, all on VGG features against the style's features,
-#: summed over the style layers (NumPy references from :mod:`ot_style.gaussian`, :mod:`ot_style.emd`).
+#: summed over the style layers (NumPy references from :mod:`ot_style.maths`).
 MEASURES = ("gaussian W2^2", "Gram (Gatys)", "moments", "sliced W2")
 
 
@@ -30,57 +35,22 @@ def _samples(tensor) -> np.ndarray:
     return array.reshape(-1, array.shape[-1])
 
 
-class _Reference(NamedTuple):
-    # What the measures need of the style's features at one layer, computed once per layer.
-    samples: np.ndarray
-    mean: np.ndarray
-    cov: np.ndarray
-    sqrt_cov: np.ndarray
-    gram: np.ndarray
-
-
-def _reference(y) -> _Reference:
-    from ..gaussian import sqrtm_psd
-    from ..moments import feature_moments, gram_matrix
-
-    y = _samples(y)
-    moments = feature_moments(y)
-    return _Reference(y, moments.mean, moments.cov, sqrtm_psd(moments.cov), gram_matrix(y))
-
-
-def _measures(x, ref: _Reference, n_projections: int, seed: int) -> dict:
-    from ..emd import sliced_w2
-    from ..moments import feature_moments, gram_matrix
-
-    x = _samples(x)
-    mx = feature_moments(x)
-    # Symmetric form of eq. 2 with the style's square root computed once per layer (as the engine
-    # does); eigvalsh only. tests/test_widgets_playground.py binds it to ot_style.gaussian.gaussian_w2.
-    middle = ref.sqrt_cov @ mx.cov @ ref.sqrt_cov
-    lam = np.linalg.eigvalsh(0.5 * (middle + middle.T))
-    cross = float(np.sum(np.sqrt(np.maximum(lam, 0.0))))
-    w2 = float(np.sum((mx.mean - ref.mean) ** 2) + np.trace(mx.cov) + np.trace(ref.cov) - 2.0 * cross)
-    return {
-        "gaussian W2^2": max(w2, 0.0),
-        "Gram (Gatys)": float(np.sum((gram_matrix(x) - ref.gram) ** 2)),
-        "moments": float(np.sum((mx.mean - ref.mean) ** 2) + np.sum((mx.cov - ref.cov) ** 2)),
-        "sliced W2": float(sliced_w2(x, ref.samples, n_projections=n_projections, seed=seed)),
-    }
-
-
 def feature_measures(x: np.ndarray, y: np.ndarray, *, n_projections: int = 64, seed: int = 0) -> dict:
     r"""Every measure between two feature clouds ``x`` (n, c) and ``y`` (m, c) at one layer.
 
-    .. math::
-
-        W_2^2 = \|\mu_x-\mu_y\|^2 + \operatorname{tr} C_x + \operatorname{tr} C_y
-                - 2 \operatorname{tr}(C_y^{1/2} C_x C_y^{1/2})^{1/2},
-        \quad \text{moments} = \|\mu_x-\mu_y\|^2 + \|C_x - C_y\|_F^2,
-        \quad \text{Gram} = \|G_x - G_y\|_F^2,
-
-    and the sliced W2 of the samples (:func:`ot_style.emd.sliced_w2`), in float64 (notebook 05).
+    The squared Gaussian W2 of eq. 2 (:func:`ot_style.maths.gaussian.gaussian_w2`), the Gram loss of
+    eq. 4 on the Gram matrices (:func:`ot_style.maths.moments.gram_matrix`), STROTSS's moment distance
+    (:func:`ot_style.maths.gaussian.moment_distance`, what the ``"moments"`` loss minimises) and the
+    sliced W2 of the samples (:func:`ot_style.maths.emd.sliced_w2`), in float64 (notebook 05).
     """
-    return _measures(x, _reference(y), n_projections, seed)
+    x, y = _samples(x), _samples(y)
+    mx, my = feature_moments(x), feature_moments(y)
+    return {
+        "gaussian W2^2": gaussian_w2(mx.mean, mx.cov, my.mean, my.cov, squared=True),
+        "Gram (Gatys)": float(np.sum((gram_matrix(x) - gram_matrix(y)) ** 2)),
+        "moments": moment_distance(mx.mean, mx.cov, my.mean, my.cov),
+        "sliced W2": float(sliced_w2(x, y, n_projections=n_projections, seed=seed)),
+    }
 
 
 def gram_twin(features, *, seed: int = 0) -> np.ndarray:
@@ -145,9 +115,8 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
     :data:`MEASURES` on the style layers' features, with the NumPy references, so the table shows
     what each loss cares about (notebook 05).
     """
-    from ..synthesis import stylize
-    from ..vgg import FeatureExtractor
-    from .runner import load_source
+    from ..engine.synthesis import stylize
+    from ..network.vgg import FeatureExtractor
 
     base = config if config is not None else default_config()
     changes = {k: v for k, v in (("weights", weights), ("steps", steps)) if v is not None}
@@ -157,7 +126,7 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
     unknown = [name for name in losses if name not in STYLE_LOSSES]
     if unknown:
         raise ValueError(f"Unknown loss {unknown[0]!r}; choose from {', '.join(STYLE_LOSSES)}.")
-    content, style = load_source(content), load_source(style)
+    content, style = read_image(content, max_size=1024), read_image(style, max_size=1024)
     out = LossComparison(config=base)
     # One network for every run and for the measures; it runs once before the clock starts, so the
     # first loss does not pay for TensorFlow's start-up and the timings compare the losses only.
@@ -165,7 +134,7 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
     extractor = FeatureExtractor(tuple(dict.fromkeys(needed)), weights=base.weights, pooling=base.pooling,
                                  seed=base.seed)
     # The style at the size the engine uses: the run's size, never enlarged beyond its own.
-    style_feats = _features(extractor, _resize(style, *_fit(style, min(base.size, max(style.shape[:2])))))
+    style_feats = _features(extractor, resize(style, fit_size(style.shape, min(base.size, max(style.shape[:2])))))
     # A one-step run warms up what every run shares (SciPy, TensorFlow's function machinery); without
     # it the first loss in the list looked about 7 s slower than it is.
     warm = max(32, 2 * extractor.min_image_size)
@@ -177,13 +146,13 @@ def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig |
         out.images[name] = result.image
         out.weights_source = result.weights_source
     h, w = next(iter(out.images.values())).shape[:2]
-    out.images = {"start": _resize(content, h, w), **out.images}
-    references = {layer: _reference(style_feats[layer]) for layer in base.layers}
+    out.images = {"start": resize(content, (h, w)), **out.images}
     for name, image in out.images.items():
         feats = _features(extractor, image)
         totals = dict.fromkeys(MEASURES, 0.0)
         for layer in base.layers:
-            per_layer = _measures(feats[layer], references[layer], n_projections, base.seed)
+            per_layer = feature_measures(feats[layer], style_feats[layer], n_projections=n_projections,
+                                         seed=base.seed)
             for measure, value in per_layer.items():
                 totals[measure] += value
         out.measures[name] = totals
@@ -205,15 +174,14 @@ def layer_textures(style, layers, *, config: StyleConfig | None = None, weights:
     A deeper layer sees a larger patch of the picture (its receptive field grows with every
     convolution and pooling), so its texture keeps larger structures (notebook 07).
     """
-    from ..synthesis import stylize
-    from .runner import load_source
+    from ..engine.synthesis import stylize
 
     base = config if config is not None else default_config()
     changes = {k: v for k, v in (("weights", weights), ("steps", steps)) if v is not None}
     if size is not None:
         changes.update(size=int(size), scales=(int(size),))
     base = base.replace(**changes)
-    style = load_source(style)
+    style = read_image(style, max_size=1024)
     out = {}
     for layer in layers:
         start = time.perf_counter()
@@ -223,27 +191,6 @@ def layer_textures(style, layers, *, config: StyleConfig | None = None, weights:
     return out
 
 
-def receptive_field(layer: str) -> int:
-    """Side in pixels of the input patch one activation of ``layer`` depends on.
-
-    Every 3x3 convolution widens the patch by 2 steps of the current stride, every 2x2 pooling by 1
-    step and doubles the stride: ``relu1_1`` sees 3 px, ``relu3_1`` 24 px, ``relu5_1`` 156 px.
-    """
-    from ..layer_table import LAYER_INFO, layer_info
-
-    layer_info(layer)  # ValueError naming the valid layers
-    field_side, stride = 1, 1
-    for row in LAYER_INFO:
-        if row.kind == "conv":
-            field_side += 2 * stride
-        elif row.kind == "pool":
-            field_side += stride
-            stride *= 2
-        if row.name == layer:
-            return field_side
-    raise AssertionError("unreachable: layer_info accepted the name")
-
-
 def measured_receptive_field(layer: str, *, weights: str = "random", seed: int = 0) -> int:
     """Side in pixels of the patch that actually moves the central activation of ``layer``.
 
@@ -251,12 +198,13 @@ def measured_receptive_field(layer: str, *, weights: str = "random", seed: int =
     a noise image is non-zero exactly on the pixels it depends on; we return the width of that
     support. Average pooling is used so every pixel of a pooling window passes gradient (max pooling
     passes it to one pixel in four); dead ReLUs on the way can only shrink the support, so the value
-    is at most :func:`receptive_field` and equals it when nothing is gated off (notebook 07).
+    is at most :func:`ot_style.layers.receptive_field` and equals it when nothing is gated off
+    (notebook 07).
     """
     import tensorflow as tf
 
-    from ..layer_table import layer_info
-    from ..vgg import FeatureExtractor
+    from ..layers import layer_info
+    from ..network.vgg import FeatureExtractor
 
     conv = "conv" + layer_info(layer).name[4:] if layer.startswith("relu") else layer
     side, stride = receptive_field(layer), 2 ** layer_info(conv).pools_before
@@ -270,19 +218,6 @@ def measured_receptive_field(layer: str, *, weights: str = "random", seed: int =
     moved = np.abs(tape.gradient(value, image).numpy()[0]).sum(axis=-1) > 0
     rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
-
-
-def _fit(image, long_side: int) -> tuple[int, int]:
-    h, w = image.shape[:2]
-    scale = long_side / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
-def _resize(image, h: int, w: int) -> np.ndarray:
-    from PIL import Image
-
-    pil = Image.fromarray(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
-    return np.asarray(pil.resize((w, h), Image.LANCZOS), dtype=np.float32) / 255.0
 
 
 def _features(extractor, image) -> dict:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import plotting
-from ..emd import emd_cost_table, empirical_w2, sliced_w2
-from ..gaussian import gaussian_w2
-from ..moments import feature_moments
+from ..maths.emd import emd_cost_table, empirical_w2, sliced_w2
+from ..maths.gaussian import gaussian_w2
+from ..maths.moments import feature_moments
 from ._ui import UI as _UI
 
 __all__ = ["cost_table_html", "CostTableUI", "cost_table_explorer", "Timing", "time_w2_methods", "timing_figure"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import plotting
-from ..counterexamples import PAIRS
-from ..gaussian import gatys_style_loss, gaussian_w2
-from ..moments import feature_moments, gram_matrix
+from ..maths.counterexamples import PAIRS
+from ..maths.gaussian import gatys_style_loss, gaussian_w2
+from ..maths.moments import feature_moments, gram_matrix
 from ._ui import UI as _UI
 from ._ui import numbers_html as _numbers_html
 
@@ -44,7 +44,7 @@ class PairLosses:
 
 
 def counterexample_losses(n: int = 10_000, seed: int = 0) -> list[PairLosses]:
-    """Gram loss and W2 for the pairs of :data:`ot_style.counterexamples.PAIRS`. Notebook 01."""
+    """Gram loss and W2 for the pairs of :data:`ot_style.maths.counterexamples.PAIRS`. Notebook 01."""
     rows = []
     for name, p in PAIRS.items():
         x, y = p.sample(n, seed)

@@ -19,62 +19,23 @@ with ``· done`` or ``· stopped, best image kept``; ``.ot-style-weights`` names
 from __future__ import annotations
 
 import html
-import io
 
-import numpy as np
-
-from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES
-from .runner import RELU_LAYERS, Playground
-from .compare import LossComparison, compare_losses, layer_textures, receptive_field
+from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, steps_per_scale
+from ..layers import RELU_LAYERS, receptive_field
+from ..plotting import loss_plot_png, png_bytes
+from .compare import LossComparison, compare_losses, layer_textures
+from .runner import Playground
 
 __all__ = ["playground", "PlaygroundUI", "Playground", "losses_side_by_side", "layer_explorer",
-           "compare_losses", "layer_textures", "LossComparison", "png_bytes", "loss_plot_png"]
+           "compare_losses", "layer_textures", "LossComparison", "weights_note"]
 
 _UPLOADED = "(uploaded)"
 _NO_CONTENT = "(none: texture synthesis)"
 
 
-def png_bytes(image) -> bytes:
-    """PNG encoding of a float image ``(h, w, 3)`` in [0, 1] (for an ``ipywidgets.Image``)."""
-    from PIL import Image
-
-    array = np.clip(np.asarray(image, dtype=np.float32), 0.0, 1.0)
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(array * 255).astype(np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def loss_plot_png(history: dict, *, title: str = "loss per term") -> bytes:
-    """A small PNG of each loss term against the step (log scale when all values are positive).
-
-    Drawn with a bare ``matplotlib.figure.Figure`` (no pyplot state), so a worker thread may call it.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.2, 2.6), dpi=80)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    positive = True
-    for term, values in history.items():
-        if values:
-            ax.plot(np.arange(1, len(values) + 1), values, label=term, lw=1.5 if term == "total" else 1)
-            positive &= min(values) > 0
-    if positive and any(history.values()):
-        ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_title(title, fontsize=9)
-    if any(history.values()):
-        ax.legend(fontsize=7, loc="upper right")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
 def weights_note(weights: str) -> tuple[str, bool]:
     """Which VGG weights a run with ``weights`` uses, and whether they are random (no TF graph built)."""
-    from ..weights import resolve_weights
+    from ..network.weights import resolve_weights
 
     try:
         choice = resolve_weights(weights)
@@ -108,7 +69,7 @@ class PlaygroundUI:
 
     def __init__(self, model: Playground, *, content_name=None, style_name=None, max_size: int = 512):
         import ipywidgets as w
-        from ..images import list_assets
+        from ..pixels.assets import list_assets
 
         self.model = model
         self._w = w
@@ -131,7 +92,9 @@ class PlaygroundUI:
                                                base=10, min=-3, max=3, step=0.1)
         self.size = w.IntSlider(description="Size (px)", value=model.size, min=32,
                                 max=max(max_size, model.size), step=16)
-        self.steps = w.IntSlider(description="Steps", value=model.steps, min=1, max=max(500, 5 * model.steps))
+        finest = steps_per_scale(model.steps, len(model.base_config.scales))[-1]
+        self.steps = w.IntSlider(description="Steps", value=finest, min=1, max=max(500, 5 * finest),
+                                 tooltip="evaluations at every scale (the default spends more at the coarse one)")
         self.layer_toggles, self.layer_sliders, rows = {}, {}, []
         for name in RELU_LAYERS:
             # The slider carries the layer's name; the tick box has only a tooltip, so a label
@@ -224,7 +187,7 @@ class PlaygroundUI:
                                "your changes apply to the next run.</i>")
 
     def _sync_enabled(self):
-        # STROTSS has a content term of its own, weighted by the same alpha (ot_style.losses_strotss).
+        # STROTSS has a content term of its own, weighted by the same alpha (ot_style.losses.strotss).
         self.content_weight.disabled = self.model.content_loss is None and self.model.loss != "strotss"
         for name in RELU_LAYERS:
             self.layer_sliders[name].disabled = not self.model.layer_enabled[name]

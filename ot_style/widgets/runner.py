@@ -19,7 +19,7 @@ kernels, so both threads make progress.)
 - *Live preview*: the callback (in the worker thread) records the losses of every step and, at most
   every ``preview_every`` steps **and** every ``min_preview_interval`` seconds, asks the iterate for its
   image and tells the listeners (the widgets). Drawing the preview and the loss curve costs time the
-  optimiser waits for (a matplotlib figure takes 0.1-0.9 s on a busy laptop), so the pause after a
+  optimiser waits for (a matplotlib figure can take most of a second on a busy laptop), so the pause after a
   preview is also at least ``_PREVIEW_SHARE_INVERSE`` times what that preview cost: the previews take
   at most about 1/5 of the run's time, however slow the drawing. A widget whose value is set from a thread sends the
   change over the kernel's comm channel (ipykernel's IOPub socket is thread-safe), so the browser
@@ -41,13 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, StyleConfig, default_config, steps_per_scale
-from ..layer_table import LAYER_INFO
+from ..config import StyleConfig, default_config, steps_per_scale
+from ..layers import RELU_LAYERS
+from ..pixels.images import read_image
 
 __all__ = ["Playground", "RELU_LAYERS", "PreviewEvent", "load_source"]
-
-#: Every ReLU layer of VGG19, in network order: the layers the playground offers a weight for.
-RELU_LAYERS: tuple[str, ...] = tuple(row.name for row in LAYER_INFO if row.kind == "relu")
 
 # Largest side an uploaded or bundled picture is kept at; ``stylize`` resizes to the run's size.
 _MAX_SOURCE_SIZE = 1024
@@ -71,25 +69,9 @@ def _one_line(exc: BaseException) -> str:
 
 
 def load_source(source) -> np.ndarray:
-    """An image from an array, a file path or a bundled asset name, as float32 ``(h, w, 3)`` in [0, 1].
-
-    Raises ``FileNotFoundError`` or ``ValueError`` (from :func:`ot_style.images.load_image`) with a
-    sentence a student understands.
-    """
-    from .. import images
-
-    if isinstance(source, np.ndarray):
-        return np.array(source, dtype=np.float32, copy=True)
-    path = str(source)
-    if not os.path.exists(path):
-        try:
-            path = str(images.asset_path(path))
-        except (FileNotFoundError, ValueError, KeyError):
-            raise FileNotFoundError(
-                f"No image file or bundled asset called {source!r}; bundled assets are: "
-                f"{', '.join(asset.name for asset in images.list_assets())}."
-            ) from None
-    return images.load_image(path, max_size=_MAX_SOURCE_SIZE)
+    """An image from an array, a file path or a bundled asset name, as float32 ``(h, w, 3)`` in [0, 1],
+    at most :data:`_MAX_SOURCE_SIZE` on its long side (:func:`ot_style.pixels.images.read_image`)."""
+    return read_image(source, max_size=_MAX_SOURCE_SIZE)
 
 
 class Playground:
@@ -98,19 +80,21 @@ class Playground:
     Parameters
     ----------
     content, style : ndarray (h, w, 3) or str or None
-        Images, file paths or bundled asset names (:func:`ot_style.images.list_assets`). ``content``
+        Images, file paths or bundled asset names (:func:`ot_style.pixels.assets.list_assets`). ``content``
         None means texture synthesis.
     config : StyleConfig, optional
         Where every default comes from (:func:`ot_style.config.default_config` if None).
     weights : str, optional
-        ``"auto"``, ``"imagenet"``, ``"random"`` or a path (see :func:`ot_style.vgg.resolve_weights`).
+        ``"auto"``, ``"imagenet"``, ``"random"`` or a path (see :func:`ot_style.network.weights.resolve_weights`).
     min_preview_interval : float
         Fewest seconds between two previews (more when drawing is slow, see the module docstring).
 
     Attributes
     ----------
     loss, optimizer, content_loss : str
-    size, steps, seed : int
+    size, seed : int
+    steps : int or tuple of int
+        Evaluations per scale: the config's until the Steps slider sets one number for every scale.
     content_weight : float
     layer_enabled, layer_weights : dict of str
         One entry per VGG19 ReLU layer (:data:`RELU_LAYERS`); a layer is used when enabled with weight > 0.
@@ -133,8 +117,8 @@ class Playground:
         self.content_loss = base.content_loss
         self.content_weight = float(base.content_weight)
         self.size = int(base.size)
-        # One Steps slider: the budget of every scale, starting from the config's finest-scale budget.
-        self.steps = steps_per_scale(base.steps, len(base.scales))[-1]
+        # The config's budget (one number, or one per scale) until the Steps slider sets every scale.
+        self.steps = base.steps
         self.seed = int(base.seed)
         self.weights = base.weights if weights is None else weights
         self.preview_every = int(base.preview_every)
@@ -190,28 +174,14 @@ class Playground:
         return names, tuple(float(self.layer_weights[n]) for n in names)
 
     def snapshot(self) -> StyleConfig:
-        """The settings frozen into a :class:`StyleConfig` (what :meth:`run` hands to the engine)."""
-        if self.loss not in STYLE_LOSSES:
-            raise ValueError(f"Unknown loss {self.loss!r}; choose one of {', '.join(STYLE_LOSSES)}.")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"Unknown optimiser {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}.")
-        if self.content_loss not in CONTENT_LOSSES:
-            raise ValueError(f"Unknown content loss {self.content_loss!r}.")
+        """The settings frozen into a validated :class:`StyleConfig` (what :meth:`run` hands to the engine)."""
         layers, weights = self.active_layers()
         if not layers:
             raise ValueError("Switch on at least one layer with a weight above 0 before running.")
-        if int(self.steps) < 1 or int(self.size) < 16:
-            raise ValueError("Use at least 1 step and an image size of at least 16 pixels.")
-        base = self.base_config
-        # Keep the default coarse-to-fine schedule in proportion to the chosen size.
-        scales = tuple(sorted({max(16, round(s * self.size / base.size)) for s in base.scales}))
-        scales = tuple(s for s in scales if s < self.size) + (int(self.size),)
-        return base.replace(
-            loss=self.loss, optimizer=self.optimizer, content_loss=self.content_loss,
-            content_weight=float(self.content_weight), size=int(self.size), scales=scales,
-            steps=int(self.steps), seed=int(self.seed), weights=self.weights, layers=layers,
-            layer_weights=weights, preview_every=max(1, int(self.preview_every)),
-        )
+        return self.base_config.replace(content_loss=self.content_loss).with_changes(
+            loss=self.loss, optimizer=self.optimizer, content_weight=float(self.content_weight),
+            size=int(self.size), steps=self.steps, seed=int(self.seed), weights=self.weights,
+            layers=layers, layer_weights=weights, preview_every=max(1, int(self.preview_every)))
 
     # ---------------------------------------------------------------------- run
     @property
@@ -255,7 +225,7 @@ class Playground:
 
     def save(self, path) -> str:
         """Write the last result's best image atomically to ``path``; return the path written."""
-        from ..images import save_image
+        from ..pixels.images import save_image
 
         if self.result is None:
             raise ValueError("There is no image to save yet; press Run first.")
@@ -264,9 +234,18 @@ class Playground:
 
     @property
     def total_steps(self) -> int:
-        """Steps the current (or next) run takes over all its scales."""
+        """Steps the current (or next) run takes over all its scales (the engine's plan, when the
+        images are set)."""
+        from ..engine.plan import plan_run
+
         config = self.running_config or self.snapshot()
-        return sum(steps_per_scale(config.steps, len(config.scales)))
+        if self.style is None:
+            return sum(steps_per_scale(config.steps, len(config.scales)))
+        reference = self.content if self.content is not None else self.style
+        try:
+            return plan_run(config, reference.shape, [self.style.shape], config.layers).total_steps
+        except ValueError:  # sizes the run will refuse with its own message
+            return sum(steps_per_scale(config.steps, len(config.scales)))
 
     # ------------------------------------------------------------------ worker
     def _notify(self, event: PreviewEvent) -> None:
@@ -274,7 +253,7 @@ class Playground:
             listener(self, event)
 
     def _work(self, content, style, config: StyleConfig) -> None:
-        from ..synthesis import stylize
+        from ..engine.synthesis import stylize
 
         start = time.perf_counter()
         state = {"count": 0, "last_step": -10**9, "next_time": -1e9}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import plotting
-from ..emd import empirical_w2
-from ..gaussian import gatys_style_loss, gaussian_monge_map, gaussian_w2, sqrtm_psd
+from ..maths.emd import empirical_w2
+from ..maths.gaussian import gatys_style_loss, gaussian_monge_map, gaussian_w2, sqrtm_psd
 from ._ui import UI as _UI
 from ._ui import numbers_html as _numbers_html
 
@@ -53,7 +53,7 @@ class W2Steps:
 
 
 def w2_step_by_step(mean_x, cov_x, mean_y, cov_y) -> W2Steps:
-    r"""Eq. 2 computed term by term (what :func:`ot_style.gaussian.gaussian_w2` does in one call).
+    r"""Eq. 2 computed term by term (what :func:`ot_style.maths.gaussian.gaussian_w2` does in one call).
 
     .. math::
 

@@ -111,12 +111,12 @@ def lab_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def lab_server(lab_root, tmp_path_factory, _browser_requirements):
-    from servers import start_jupyterlab
+    from tests.browser.servers import start_jupyterlab
 
     server = start_jupyterlab(lab_root, tmp_path_factory.mktemp("lab-state"))
     yield server
     try:
-        from lab import shutdown_sessions
+        from tests.browser.lab import shutdown_sessions
 
         shutdown_sessions(server)  # kernels end cleanly before the server does
     finally:
@@ -128,7 +128,7 @@ def lab_server(lab_root, tmp_path_factory, _browser_requirements):
 @pytest.fixture
 def lab_workdir(lab_root, lab_server, request) -> Path:
     """A fresh folder under the server root for this test; kernels are shut down afterwards."""
-    from lab import shutdown_sessions
+    from tests.browser.lab import shutdown_sessions
 
     workdir = lab_root / f"w{len(list(lab_root.iterdir()))}-{_artifact_name(request.node.name)}"
     workdir.mkdir()

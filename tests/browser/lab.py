@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
-from servers import Server
+from .servers import Server
 
 OPEN_TIMEOUT_MS = 90_000
 RUN_ALL_TIMEOUT_MS = 300_000  # generous: 8 helpers share 2 cores

@@ -1,4 +1,4 @@
-"""Classroom mode in a real browser: ``ot_style.classroom.serve`` shows the playground as an app.
+"""Classroom mode in a real browser: ``ot_style.cli.classroom.serve`` shows the playground as an app.
 
 The server is started the way ``ot-style classroom --no-browser --port P`` starts it (``serve`` in a
 child Python, which runs Voila on the trimmed copy of notebook 04), in a temporary working folder,
@@ -12,8 +12,8 @@ import sys
 import pytest
 from playwright.sync_api import expect
 
-from lab import picture_digest, wait_for_change
-from servers import free_port, start_voila_command
+from tests.browser.lab import picture_digest, wait_for_change
+from tests.browser.servers import free_port, start_voila_command
 
 pytestmark = pytest.mark.browser
 
@@ -25,7 +25,7 @@ CELL_TIMEOUT_S = 240
 @pytest.fixture
 def classroom_server(tmp_path, _browser_requirements):
     port = free_port()
-    code = ("import sys\nfrom ot_style.classroom import serve\n"
+    code = ("import sys\nfrom ot_style.cli.classroom import serve\n"
             f"sys.exit(serve(port={port}, open_browser=False, cell_timeout={CELL_TIMEOUT_S}))")
     workdir = tmp_path / "class"
     workdir.mkdir()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from lab import (Slider, error_texts, open_notebook, picture_digest, run_all_cells, unexecuted_cells,
+from tests.browser.lab import (Slider, error_texts, open_notebook, picture_digest, run_all_cells, unexecuted_cells,
                  wait_for_change, wait_for_value)
 
 pytestmark = pytest.mark.browser

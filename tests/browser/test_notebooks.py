@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from lab import (NOTEBOOKS, Slider, copy_notebook, notebook_state, open_notebook, picture_digest,
+from tests.browser.lab import (NOTEBOOKS, Slider, copy_notebook, notebook_state, open_notebook, picture_digest,
                  run_all_cells, unexecuted_cells, wait_for_change, wait_for_value)
 
 pytestmark = pytest.mark.browser

@@ -1,0 +1,299 @@
+"""The ``ot-style`` commands: ``transfer``, ``texture``, ``demo``, ``colour``, ``weights``, ``classroom``.
+
+Every default comes from :func:`ot_style.config.default_config` (options are parsed with
+``default=None`` and the library fills in what was not given), so the CLI, the library and the widgets
+can never disagree; ``--help`` shows those values. The optimisation reports through the engine's
+callback, which drives a tqdm progress bar here.
+
+User mistakes (a missing or broken picture, a bad option, an output that cannot be written) print one
+line on stderr and exit with status 2, without a traceback. Ctrl-C during a run saves the best image so
+far, says where, and exits with 130 (the shell's code for SIGINT). Library errors are turned into that
+one line here, in :func:`main`; the library itself never prints or exits. The README's "Command line"
+section and notebook 04 (``04_style_transfer_playground``) show the same runs from Python.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from ..config import default_config, fast_mode, format_steps, mixing_weights
+from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
+from .parser import COLOUR_METHODS, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_parser
+
+__all__ = ["main"]
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings from our library become one ``note:`` line; others keep Python's format."""
+    from ..pixels.images import ImageConversionWarning
+
+    if issubclass(category, ImageConversionWarning) or "ot_style" in str(filename):
+        _err(f"note: {message}")
+    else:
+        _err(warnings.formatwarning(message, category, filename, lineno, line).rstrip())
+
+
+def _resolve_weights(spec, cfg):
+    """Say which weights the run will use, decided before the run (the engine reuses the same rule);
+    returns the weights setting to run with."""
+    from ..network.weights import resolve_weights
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # we print our own, louder warning below
+        spec = spec if spec is not None else cfg.weights
+        choice = resolve_weights(spec)
+    _err(f"weights: {choice.description}")
+    if choice.is_random:
+        _err("WARNING: the VGG19 network has RANDOM weights, so the picture shows the mechanics only, not "
+             "a painterly result. Run `ot-style weights download` once while online.")
+    return spec
+
+
+def _load(path, layers):
+    """A picture, refused at once if it is too small for the deepest style layer."""
+    from ..layers import min_image_side
+    from ..pixels.images import load_image
+
+    return load_image(path, min_size=min_image_side(layers))
+
+
+def _style_kwargs(args) -> dict:
+    """The options given on the command line, as ``stylize`` keywords (absent ones: the config decides)."""
+    kwargs = {name: getattr(args, name, None) for name in
+              ("loss", "size", "steps", "optimizer", "seed", "content_weight", "preserve_colour",
+               "colour_transfer", "weights")}
+    kwargs = {name: value for name, value in kwargs.items() if value is not None}
+    if args.layers is not None:
+        kwargs["layers"] = tuple(name for group in args.layers for name in group)
+    for name in ("layer_weights", "style_weights", "scales"):
+        if getattr(args, name, None) is not None:
+            kwargs[name] = tuple(getattr(args, name))
+    if getattr(args, "content_loss", None) is not None:
+        kwargs["content_loss"] = None if args.content_loss == "none" else args.content_loss
+    return kwargs
+
+
+def _resolved(cfg, kwargs):
+    """The settings the engine will run with (the same resolution it applies), validated now, so a bad
+    option costs nothing: no picture is read, no network built."""
+    settings = {key: value for key, value in kwargs.items() if key not in ("content_loss", "style_weights")}
+    return cfg.with_changes(**settings)
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow without its C++ start-up chatter (CUDA probing, CPU flags) on the terminal.
+
+    That chatter comes from absl logging, which ``TF_CPP_MIN_LOG_LEVEL`` does not fully silence, so the
+    file descriptor 2 is pointed at /dev/null during the import only. Python errors still surface as
+    exceptions. The library never does this; it is the command line's choice for a clean first run.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except OSError:  # no real stderr (e.g. embedded): import normally
+        import tensorflow  # noqa: F401
+        return
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
+    """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C).
+    ``scale_of_step``, a list, receives the scale index of every evaluation."""
+    from tqdm import tqdm
+
+    from ..engine.plan import plan_run
+
+    resolved = _resolved(cfg, kwargs)
+    reference = content if content is not None else styles[0]
+    total = plan_run(resolved, reference.shape, [s.shape for s in styles], resolved.layers).total_steps
+    _import_tensorflow_quietly()
+    from ..engine.synthesis import stylize
+
+    bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")
+
+    def callback(iterate):
+        if bar.n >= bar.total:  # L-BFGS may report more evaluations than steps
+            bar.total = bar.n + 1
+        losses = iterate.losses
+        total_loss = losses.get("total", sum(float(v) for v in losses.values()))
+        bar.set_postfix(scale=f"{iterate.size[1]}x{iterate.size[0]}", loss=f"{float(total_loss):.4g}",
+                        refresh=False)
+        bar.update(1)
+        if scale_of_step is not None:
+            scale_of_step.append(iterate.scale)
+
+    style = styles[0] if len(styles) == 1 else list(styles)
+    try:
+        result = stylize(content, style, callback=callback, config=cfg, **kwargs)
+    finally:
+        bar.close()
+    return result
+
+
+def _finish_run(result, output: Path) -> int:
+    from ..pixels.images import save_image
+
+    save_image(result.image, output)
+    if result.interrupted:
+        _err(f"Interrupted: the best image so far was saved to {output}")
+        return EXIT_INTERRUPTED
+    best = min(result.history.get("total") or [float("nan")])
+    _say(f"wrote {output}  (best loss {best:.4g}, {result.evaluations} evaluations, "
+         f"{sum(result.seconds_per_scale):.1f} s)")
+    return 0
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+def _cmd_transfer(args, cfg) -> int:
+    from ..pixels.images import check_writable
+
+    output = check_writable(args.output)
+    kwargs = _style_kwargs(args)
+    layers = _resolved(cfg, kwargs).layers
+    if "style_weights" in kwargs:
+        mixing_weights(kwargs["style_weights"], len(args.style))
+    content = _load(args.content, layers) if args.command == "transfer" else None
+    styles = [_load(path, layers) for path in args.style]
+    _resolve_weights(args.weights, cfg)
+    return _finish_run(_run(content, styles, cfg=cfg, **kwargs), output)
+
+
+def _cmd_demo(args, cfg) -> int:
+    from ..pixels.images import check_writable, read_image, save_image
+    from .demo import write_demo_figures
+
+    folder = Path(args.output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"Cannot write the demo into {str(folder)!r}: it is a file, not a folder.")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [check_writable(folder / name) for name in DEMO_FILES]
+    content, style = read_image(DEMO_CONTENT), read_image(DEMO_STYLE)
+    kwargs = {name: getattr(args, name) for name in ("steps", "seed", "weights") if getattr(args, name) is not None}
+    settings = _resolved(cfg, kwargs)
+    _say(f"demo: {DEMO_CONTENT} in the style of {DEMO_STYLE}, loss {settings.loss}, {settings.size} px, "
+         f"{format_steps(settings.steps)} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
+    _resolve_weights(args.weights, cfg)
+    scale_of_step = []
+    result = _run(content, [style], cfg=cfg, scale_of_step=scale_of_step, **kwargs)
+    save_image(result.image, paths[0])
+    if result.interrupted:
+        _err(f"Interrupted: the best image so far was saved to {paths[0]}")
+        return EXIT_INTERRUPTED
+    written = [paths[0]] + write_demo_figures(content, style, result, folder, scale_of_step)
+    labels = ("result", "side by side", "loss curve")
+    for label, path in zip(labels, written):
+        _say(f"{label:>13}: {path}")
+    return 0
+
+
+def _cmd_colour(args, cfg) -> int:
+    from ..pixels import colour
+    from ..pixels.images import check_writable, load_image, save_image
+
+    output = check_writable(args.output)
+    content = load_image(args.content, max_size=args.max_size)
+    style = load_image(args.style, max_size=args.max_size)
+    method = args.method or COLOUR_METHODS[0]
+    if method == "gaussian":
+        recoloured = colour.transfer_gaussian(content, style, clip=True)
+    else:
+        options = {"seed": cfg.seed if args.seed is None else args.seed}
+        if args.iterations is not None:
+            options["iterations"] = args.iterations
+        recoloured = colour.transfer_sliced(content, style, **options)
+    save_image(recoloured, output)
+    _say(f"wrote {output}  ({method} colour transfer)")
+    return 0
+
+
+def _cmd_weights(args, cfg) -> int:
+    from ..network import weights
+
+    if args.weights_command == "info":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            choice = weights.resolve_weights("auto")
+        _say(f"auto uses: {choice.description}")
+        _say(f"Keras cache: {weights.keras_cache_path()} "
+             f"({'present' if weights.keras_cache_path().is_file() else 'absent'})")
+        env = os.environ.get(weights.ENV_VAR, "").strip()
+        _say(f"${weights.ENV_VAR}: {env or '(not set)'}")
+        return 0
+    _say(f"downloading {weights.KERAS_URL}\n  into {weights.keras_cache_path()} ...")
+    try:
+        path = weights.download_imagenet_weights()
+    except Exception as error:  # no network, proxy, disk full: say it in one line
+        raise UsageError(f"The download failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+    _say(f"saved {path}; `auto` now uses these ImageNet weights.")
+    return 0
+
+
+def _cmd_classroom(args, cfg) -> int:
+    try:
+        from .classroom import serve
+
+        return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser) or 0)
+    except ModuleNotFoundError as error:  # Voila is an optional dependency
+        if (error.name or "").split(".")[0] == "voila":
+            raise UsageError("Classroom mode needs Voila: pip install 'ot-style[classroom]'.") from None
+        raise
+
+
+_COMMANDS = {"transfer": _cmd_transfer, "texture": _cmd_transfer, "demo": _cmd_demo,
+             "colour": _cmd_colour, "color": _cmd_colour, "weights": _cmd_weights,
+             "classroom": _cmd_classroom}
+
+
+def main(argv=None) -> int:
+    """Run ``ot-style`` with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a parse error already printed
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    if args.command is None:
+        parser.print_help()
+        return 0
+    cfg = default_config()
+    started = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            # _resolve_weights has already said loudly when the weights are random.
+            warnings.filterwarnings("ignore", message="No VGG19 ImageNet weights found")
+            return _COMMANDS[args.command](args, cfg)
+    except KeyboardInterrupt:
+        # Ctrl-C outside the optimisation (loading, building the network, saving): save_image is atomic,
+        # so nothing half-written is left behind.
+        _err(f"Interrupted after {time.perf_counter() - started:.0f} s; no file was left half-written.")
+        return EXIT_INTERRUPTED
+    except (ValueError, FileNotFoundError, OSError) as error:
+        message = str(error) or type(error).__name__
+        if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
+            message += f": {error.filename}"
+        _err(f"ot-style {args.command}: error: {message}")
+        return EXIT_USAGE

@@ -1,0 +1,193 @@
+"""What every loss is made of: feature samples, eq. 1 in TensorFlow, and the two base classes.
+
+Every loss is an object in the pystiche manner: :meth:`StyleLoss.prepare` computes the style's target
+representation once per scale, outside the gradient (float64 NumPy, then cast to the features' dtype),
+and :meth:`StyleLoss.__call__` scores the current image's features against it inside the optimiser's
+``tf.function``. Subclasses only say what the representation is (:meth:`StyleLoss.layer_target`) and how
+to score one layer (:meth:`StyleLoss.score`). The engine (:mod:`ot_style.engine.synthesis`) sums the
+returned terms; :mod:`ot_style.losses.registry` builds a loss by name. :func:`tf_moments` is the
+TensorFlow twin of :func:`ot_style.maths.moments.feature_moments` (eq. 1), used by the W2, moments,
+STROTSS and guided losses. Notebook ``05_losses_side_by_side.ipynb`` runs them side by side.
+
+All arithmetic here is dtype-generic: float32 features give float32 losses, float64 features (the
+tests' finite-difference checks) give float64 losses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from ..config import check_weights, mixing_weights
+from ..layers import check_layers
+from ..maths.moments import Moments
+
+__all__ = ["StyleLoss", "ContentLoss", "tf_moments", "samples", "numpy_samples", "dtype_of",
+           "mixing_weights_of"]
+
+
+def samples(features) -> tf.Tensor:
+    """(..., c) activations -> (n, c) samples (batch and pixels flattened together)."""
+    features = tf.convert_to_tensor(features)
+    c = features.shape[-1] if features.shape[-1] is not None else tf.shape(features)[-1]
+    return tf.reshape(features, [-1, c])
+
+
+def numpy_samples(features) -> np.ndarray:
+    """(..., c) activations (tensor or array) -> float64 NumPy samples (n, c)."""
+    x = np.asarray(features, dtype=np.float64)
+    return x.reshape(-1, x.shape[-1])
+
+
+def dtype_of(features) -> tf.DType:
+    """The floating dtype losses compute in for these features (float32 for integer inputs)."""
+    dtype = tf.as_dtype(features.dtype)
+    return dtype if dtype.is_floating else tf.float32
+
+
+def tf_moments(x, weights=None) -> Moments:
+    r"""Mean and unbiased covariance of samples, in TensorFlow (eq. 1; twin of ``feature_moments``).
+
+    .. math::
+
+        \mu = \frac{1}{V_1}\sum_i w_i x_i, \qquad
+        \Sigma = \frac{1}{V_1 - V_2/V_1}\sum_i w_i (x_i-\mu)(x_i-\mu)^T
+
+    with :math:`V_1=\sum w_i`, :math:`V_2=\sum w_i^2`; without weights this is eq. 1 (divisor
+    :math:`n-1`), with weights it is :func:`ot_style.maths.moments.masked_moments`. Notebook
+    ``01_gram_is_not_a_metric.ipynb``.
+
+    Parameters
+    ----------
+    x : tf.Tensor, shape (n, c)
+    weights : tf.Tensor, shape (n,), optional
+        Non-negative reliability weights (a soft mask, used by :mod:`ot_style.losses.guided`).
+
+    Returns
+    -------
+    Moments
+        ``mean`` (c,) and symmetric ``cov`` (c, c), in the dtype of ``x``.
+    """
+    x = tf.convert_to_tensor(x)
+    if weights is None:
+        return Moments(*_unweighted_moments(x))
+    else:
+        w = tf.cast(tf.reshape(weights, [-1]), x.dtype)
+        v1 = tf.reduce_sum(w)
+        v2 = tf.reduce_sum(w * w)
+        mean = tf.reduce_sum(w[:, None] * x, axis=0) / v1
+        d = x - mean
+        cov = tf.matmul(d * w[:, None], d, transpose_a=True) / (v1 - v2 / v1)
+    return Moments(mean, 0.5 * (cov + tf.transpose(cov)))
+
+
+@tf.custom_gradient
+def _unweighted_moments(x):
+    """Eq. 1 with a hand-written gradient: one (n, c) x (c, c) product instead of autodiff's two plus the
+    centring's broadcasts. With D = x - mean: dL/dx = 1 g_mean^T / n + D (G + G^T) / (n - 1); the path
+    through the mean adds -1 1^T D (G + G^T) / (n (n - 1)), which is 0 because the columns of D sum to 0."""
+    n = tf.cast(tf.shape(x)[0], x.dtype)
+    mean = tf.reduce_mean(x, axis=0)
+    d = x - mean
+    cov = tf.matmul(d, d, transpose_a=True) / (n - 1.0)
+
+    def grad(g_mean, g_cov):
+        dx = tf.zeros_like(x) if g_cov is None else tf.matmul(d, (g_cov + tf.transpose(g_cov)) / (n - 1.0))
+        return dx if g_mean is None else dx + g_mean / n
+
+    return (mean, 0.5 * (cov + tf.transpose(cov))), grad
+
+
+def mixing_weights_of(style_features, weights) -> np.ndarray:
+    """The normalised mixing weights of the styles whose features are given (see
+    :func:`ot_style.config.mixing_weights`), as a float64 array."""
+    return np.asarray(mixing_weights(weights, len(style_features)), dtype=np.float64)
+
+
+class StyleLoss:
+    r"""Base class: a distance between feature distributions, summed over layers.
+
+    .. math:: \mathcal{L} = \sum_{k} w_k \, d\big(\text{image features}_k, \text{style target}_k\big)
+
+    Subclasses define :meth:`layer_target` (NumPy, once per scale) and :meth:`score` (TensorFlow, each
+    step). With ``per_layer=True`` the call returns one term per layer (``"style/relu1_1"``, ...)
+    instead of a single ``"style"`` term, for plots.
+
+    Parameters
+    ----------
+    layers : sequence of str
+        VGG19 layer names.
+    layer_weights : sequence of float, optional
+        One non-negative weight per layer; all 1 by default (eq. 3 is a plain sum).
+    per_layer : bool
+    """
+
+    name = "style"
+
+    def __init__(self, layers, layer_weights=None, *, per_layer: bool = False):
+        self.layers = check_layers(layers)
+        weights = (1.0,) * len(self.layers) if layer_weights is None else check_weights(layer_weights,
+                                                                                        "Layer weights")
+        if len(weights) != len(self.layers):
+            raise ValueError(f"There must be one layer weight per style layer: {len(self.layers)} layers "
+                             f"but {len(weights)} weights.")
+        self.layer_weights = weights
+        self.per_layer = bool(per_layer)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(layers={self.layers}, layer_weights={self.layer_weights})"
+
+    def layer_target(self, layer: str, clouds: list, weights: np.ndarray, seed: int) -> tuple:
+        """NumPy target of one layer from the style clouds (each (n_k, c) float64) and mixing weights."""
+        raise NotImplementedError
+
+    def target_dtype(self, features_dtype: tf.DType) -> tf.DType:
+        """The dtype of the prepared target (the features' dtype unless a loss needs more precision)."""
+        return features_dtype
+
+    def score(self, x: tf.Tensor, target: tuple) -> tf.Tensor:
+        """Scalar distance between the image samples ``x`` (n, c) and one layer's target."""
+        raise NotImplementedError
+
+    def prepare(self, style_features, style_images=None, weights=None, *, seed: int = 0) -> dict:
+        """Targets for every layer (eagerly, no gradient): dict layer -> tuple of tf.Tensors.
+
+        Parameters
+        ----------
+        style_features : list of dict of str to tf.Tensor, shape (1, h, w, c)
+        style_images : list of tf.Tensor, shape (1, h, w, 3)
+            Unused except by losses that look at pixels (``"strotss"``).
+        weights : sequence of float
+            Mixing weights, one per style (normalised to sum to 1).
+        seed : int
+            Seeds any randomness (projections, sample locations), fixed until the next prepare.
+        """
+        w = mixing_weights_of(style_features, weights)
+        target = {}
+        for index, layer in enumerate(self.layers):
+            dtype = self.target_dtype(dtype_of(style_features[0][layer]))
+            clouds = [numpy_samples(f[layer]) for f in style_features]
+            arrays = self.layer_target(layer, clouds, w, int(seed) * 1000 + index)
+            target[layer] = tuple(tf.constant(a, dtype=dtype) for a in arrays)
+        return target
+
+    def __call__(self, features, target, image=None) -> dict:
+        terms = {}
+        for layer, weight in zip(self.layers, self.layer_weights):
+            terms[f"style/{layer}"] = weight * self.score(samples(features[layer]), target[layer])
+        if self.per_layer:
+            return terms
+        return {"style": tf.add_n(list(terms.values()))}
+
+
+class ContentLoss:
+    """Base class of content terms: ``prepare`` once per scale, then ``__call__`` -> {"content": ...}."""
+
+    layers: tuple = ()
+
+    def prepare(self, content_features, content_image=None, *, seed: int = 0):
+        """The content's target representation (eagerly, no gradient); ``seed`` seeds any sampling."""
+        raise NotImplementedError
+
+    def __call__(self, features, target, image=None) -> dict:
+        raise NotImplementedError

@@ -1,0 +1,47 @@
+"""Gatys et al.'s Gram loss (eq. 4 of the paper), the one the paper replaces; notebook 01 shows why."""
+
+from __future__ import annotations
+
+import tensorflow as tf
+
+from ..config import DEFAULT, GRAM_NORMALISATIONS
+from ..maths.moments import gram_matrix
+from .base import StyleLoss
+
+__all__ = ["GramLoss"]
+
+
+class GramLoss(StyleLoss):
+    r"""Gatys et al.'s Gram loss (eq. 4 of the paper), summed over layers.
+
+    .. math:: E_k = \kappa_k \lVert G_x - G_s \rVert_F^2, \qquad G = \tfrac{1}{n} F^T F
+
+    ``normalisation="mean"``: :math:`\kappa=1` with :func:`ot_style.maths.moments.gram_matrix` (equal to
+    :func:`ot_style.maths.gaussian.gatys_style_loss` with divide-by-n covariances). ``"gatys"``:
+    :math:`\kappa = 1/(4N^2)` with ``N`` channels, which is Gatys' :math:`\frac{1}{4N^2M^2}\lVert F^TF -
+    S^TS\rVert^2` when both images have ``M`` pixels (each Gram is divided by its own pixel count, so
+    sizes may differ). Several styles mix by the weighted mean of their Grams. Notebook
+    ``01_gram_is_not_a_metric.ipynb``.
+    """
+
+    name = "gram"
+
+    def __init__(self, layers, layer_weights=None, *, normalisation: str | None = None, per_layer=False):
+        super().__init__(layers, layer_weights, per_layer=per_layer)
+        normalisation = DEFAULT.gram_normalisation if normalisation is None else normalisation
+        if normalisation not in GRAM_NORMALISATIONS:
+            raise ValueError(f"Unknown Gram normalisation {normalisation!r}; choose one of "
+                             f"{', '.join(GRAM_NORMALISATIONS)}.")
+        self.normalisation = normalisation
+
+    def layer_target(self, layer, clouds, weights, seed):
+        return (sum(w * gram_matrix(x) for w, x in zip(weights, clouds)),)
+
+    def score(self, x, target):
+        n = tf.cast(tf.shape(x)[0], x.dtype)
+        diff = tf.matmul(x, x, transpose_a=True) / n - target[0]
+        value = tf.reduce_sum(tf.square(diff))
+        if self.normalisation == "gatys":
+            c = tf.cast(tf.shape(x)[1], x.dtype)
+            value = value / (4.0 * c * c)
+        return value
