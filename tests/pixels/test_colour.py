@@ -227,10 +227,10 @@ def test_explorer_goes_both_ways_and_caches_iterates():
     np.testing.assert_array_equal(explorer.sliced(4, 1), transfer_sliced(second, first, iterations=4, seed=3))
     np.testing.assert_array_equal(explorer.sliced(0, 1), second)
     np.testing.assert_array_equal(explorer.gaussian(1), transfer_gaussian(second, first))
-    for direction, style in ((0, second), (1, first)):
+    for direction, content, style in ((0, first, second), (1, second, first)):
         curve = explorer.sliced_w2_curve(8, direction)
         assert curve.shape == (9,)
-        assert curve[0] == pytest.approx(colour_sliced_w2(explorer._pair(direction)[0], style, seed=1))
+        assert curve[0] == pytest.approx(colour_sliced_w2(content, style, seed=1))
         assert curve[-1] <= 0.1 * curve[0]
     with pytest.raises(ValueError, match="direction"):
         explorer.sliced(1, 2)
