@@ -54,6 +54,8 @@ class StyleConfig:
     # An evaluation at 128 px costs about a quarter of one at 256 px, so the coarse scale makes the big
     # moves cheaply and the fine one adds detail (benchmarks/README.md has the measured figures).
     steps: int | tuple[int, ...] = (30, 12)
+    # The largest change of any pixel in an optimiser's first step: Adam's learning rate, and the length
+    # of L-BFGS's first trial step (ot_style.engine.optimizers.run_lbfgs).
     learning_rate: float = 0.02
     # Long side of the output image in pixels.
     size: int = 256
@@ -73,6 +75,9 @@ class StyleConfig:
     gram_normalisation: str = "mean"
     # dtype of W2's per-step eigendecomposition; float32 is inexact at rank-deficient layers.
     w2_compute_dtype: str = "float64"
+    # Divide each loss term by its value at a blank picture (all features 0), so layers and terms share
+    # one scale and weights mean relative importance (ot_style.losses.base.StyleLoss explains it).
+    normalise_losses: bool = True
     # The callback receives an iterate every step; live previews ask for the image every this many.
     preview_every: int = 5
 

@@ -173,41 +173,76 @@ def float64_objective(loss_terms: Callable, shape: tuple, targets=None) -> Calla
     return LossAndGradient(loss_terms).float64(shape, targets)
 
 
-def run_lbfgs(objective: LossAndGradient, targets, x0: np.ndarray, tracker: Tracker) -> None:
-    """Minimise over the pixels with SciPy's L-BFGS-B, bounds [0, 1], until the scale's budget is spent.
+def run_lbfgs(objective: LossAndGradient, targets, x0: np.ndarray, tracker: Tracker, *,
+              first_step: float = 1.0) -> None:
+    r"""Minimise over the pixels with SciPy's L-BFGS-B, bounds [0, 1], until the scale's budget is spent.
 
     If L-BFGS-B stops early (converged, or a line search failed) with budget left, it restarts from the
     best image once more; a restart that does not improve ends the scale. The best image is left in
     ``tracker.best_image``.
+
+    **A bounded first step.** With every pixel boxed in [0, 1], L-BFGS-B's first trial point is the
+    projected gradient step :math:`P(x_0 - g_0)`: in pixel units it moves a pixel by its gradient, which
+    for a raw loss is far more than 1 (the whole picture was clipped to 0 or 1 and the loss jumped 7-500x
+    at the start of every scale), and for a normalised one can be tiny. So the optimiser works on
+    :math:`u = x / s` with :math:`s^2 = \delta / \max_i |g_{0,i}|` (over the pixels free to move),
+    :math:`\delta` = ``first_step``: its first step :math:`\Delta u = -s g_0` is
+    :math:`\Delta x = -s^2 g_0`, so the pixel with the largest gradient moves by exactly :math:`\delta`
+    and no other by more (the same bound as Adam's first step with learning rate :math:`\delta`).
+    Afterwards L-BFGS is unchanged by a uniform scaling of its variables (its curvature pairs rescale;
+    no tolerance is used).
     """
     from scipy.optimize import Bounds, minimize
 
     shape = x0.shape
     evaluate = objective.float64(shape, targets)
+    delta = float(first_step)
+    if not (np.isfinite(delta) and delta > 0):
+        raise ValueError(f"first_step must be a positive number of pixel units, got {first_step!r}.")
 
-    def fun(x):
+    def measure(x):
         tracker.check_budget()
-        pixels = x.reshape(shape).astype(np.float32)  # a copy: SciPy reuses x's buffer
+        pixels = x.reshape(shape).astype(np.float32)  # a copy: SciPy reuses its buffer
         total, grad, terms = evaluate(pixels)
         tracker.record(total, terms, pixels)
         return total, grad
 
     x = np.asarray(x0, np.float64).ravel()
+    try:
+        total, grad = measure(x)
+    except _BudgetSpent:
+        return
+    free = ~(((x <= 0.0) & (grad > 0)) | ((x >= 1.0) & (grad < 0)))  # pixels the first step can move
+    largest = float(np.max(np.abs(grad[free]), initial=0.0))
+    scale = np.sqrt(delta / largest) if np.isfinite(largest) and largest > 0 else 1.0
+    cached = {"u": x / scale, "value": (total, scale * grad)}  # minimize starts by evaluating x0 again
+
+    def fun(u):
+        if cached and np.array_equal(u, cached["u"]):  # the start, already measured: answer it once
+            value = cached["value"]
+            cached.clear()
+            return value
+        value, g = measure(scale * u)
+        return value, scale * g
+
+    x = x / scale
     # SciPy converts bounds in Python loops over the variables, as a Bounds array or as (0, 1) pairs,
     # which costs about as much as an evaluation at 256 px (benchmarks/README.md). So one call per
     # scale, and a restart only when it pays.
-    bounds = Bounds(np.zeros(x.size), np.ones(x.size))
+    bounds = Bounds(np.zeros(x.size), np.full(x.size, 1.0 / scale))
     while tracker.used < tracker.budget:
         best_before = tracker.best_total
         left = tracker.budget - tracker.used
         try:
+            # No tolerance stops: the budget does. SciPy's defaults (gtol 1e-5 on the largest gradient
+            # entry) are absolute, and a normalised loss's pixel gradients are far below them.
             minimize(fun, x, jac=True, method="L-BFGS-B", bounds=bounds,
-                     options={"maxiter": left, "maxfun": left})
+                     options={"maxiter": left, "maxfun": left, "gtol": 0.0, "ftol": 0.0})
         except _BudgetSpent:
             return
         if not tracker.best_total < best_before or tracker.best_image is None:
             return
-        x = tracker.best_image.astype(np.float64).ravel()
+        x = tracker.best_image.astype(np.float64).ravel() / scale
 
 
 def run_adam(loss_terms: Callable, targets, x0: np.ndarray, tracker: Tracker, *,
@@ -227,7 +262,7 @@ def run_adam(loss_terms: Callable, targets, x0: np.ndarray, tracker: Tracker, *,
     variable = tf.Variable(np.asarray(x0, np.float32)[None])
     optimizer = keras.optimizers.Adam(learning_rate=float(learning_rate))
 
-    @tf.function
+    @tf.function(autograph=False)  # as LossAndGradient: no tensor-dependent Python control flow
     def step():
         with tf.GradientTape() as tape:
             terms = loss_terms(variable, targets)

@@ -58,6 +58,10 @@ class RunPlan:
 def plan_run(config: StyleConfig, reference_shape, style_shapes, layers) -> RunPlan:
     """Sizes and budgets of each of ``config.scales`` for these images, checked before any work.
 
+    A coarse scale at which an image would be smaller than the network's deepest layer can take is
+    dropped (so a small ``size`` still runs, with fewer scales); the budgets follow the scales that are
+    left (:func:`ot_style.config.steps_per_scale`: a per-scale tuple is aligned with the finest ones).
+
     Parameters
     ----------
     config : StyleConfig
@@ -73,19 +77,23 @@ def plan_run(config: StyleConfig, reference_shape, style_shapes, layers) -> RunP
     Raises
     ------
     ValueError
-        When an image at some scale would be smaller than ``min_side``.
+        When an image at the final scale (the output size) would be too small for the layers.
     """
     min_side, deepest = min_image_side(layers), deepest_layer(layers)
-    budgets = steps_per_scale(config.steps, len(config.scales))
-    scales = []
-    for long_side, budget in zip(config.scales, budgets):
+    planned = []
+    for long_side in config.scales:
         size = fit_size(reference_shape, long_side)
         style_sizes = tuple(fit_size(shape, min(long_side, max(shape[:2]))) for shape in style_shapes)
         named = [("output", size)] + [(f"style image {i + 1}", hw) for i, hw in enumerate(style_sizes)]
-        for what, (h, w) in named:
-            if min(h, w) < min_side:
-                raise ValueError(f"At scale {long_side} the {what} is {h}x{w} pixels, too small for layer "
-                                 f"{deepest}: it needs at least {min_side} pixels per side; use a larger size "
-                                 "or drop the coarse scales.")
-        scales.append(ScalePlan(int(long_side), size, style_sizes, int(budget)))
-    return RunPlan(tuple(scales))
+        small = [(what, hw) for what, hw in named if min(hw) < min_side]
+        if small and long_side != config.scales[-1]:
+            continue  # a coarse scale the network cannot take: start at the next one
+        if small:
+            what, (h, w) = small[0]
+            raise ValueError(f"At size {long_side} the {what} is {h}x{w} pixels, too small for layer "
+                             f"{deepest}: it needs at least {min_side} pixels per side; use a larger size "
+                             "or shallower layers.")
+        planned.append((int(long_side), size, style_sizes))
+    budgets = steps_per_scale(config.steps, len(planned))
+    return RunPlan(tuple(ScalePlan(side, size, styles, int(budget))
+                         for (side, size, styles), budget in zip(planned, budgets)))

@@ -264,7 +264,7 @@ class _Run:
         try:
             targets = self.targets(index, scale)
             if self.cfg.optimizer == "lbfgs":
-                run_lbfgs(self.objective, targets, image, self.tracker)
+                run_lbfgs(self.objective, targets, image, self.tracker, first_step=self.cfg.learning_rate)
             else:
                 run_adam(self.loss_terms, targets, image, self.tracker, learning_rate=self.cfg.learning_rate)
         except (StopRequested, KeyboardInterrupt):

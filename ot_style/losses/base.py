@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from ..config import check_weights, mixing_weights
+from ..config import DEFAULT, check_weights, mixing_weights
 from ..layers import check_layers
 from ..maths.moments import Moments
 
@@ -109,9 +109,21 @@ class StyleLoss:
 
     .. math:: \mathcal{L} = \sum_{k} w_k \, d\big(\text{image features}_k, \text{style target}_k\big)
 
-    Subclasses define :meth:`layer_target` (NumPy, once per scale) and :meth:`score` (TensorFlow, each
-    step). With ``per_layer=True`` the call returns one term per layer (``"style/relu1_1"``, ...)
-    instead of a single ``"style"`` term, for plots.
+    Subclasses define :meth:`layer_target` (NumPy, once per scale), :meth:`score` (TensorFlow, each
+    step) and :meth:`blank_value`. With ``per_layer=True`` the call returns one term per layer
+    (``"style/relu1_1"``, ...) instead of a single ``"style"`` term, for plots.
+
+    **Normalisation** (``normalise=True``, the default: ``StyleConfig.normalise_losses``). Each layer's
+    distance :math:`d_k` is divided by :math:`d_k(0, s_k)`, its value for a blank picture whose features
+    are all zero (:meth:`blank_value`). For the Gaussian W2 that is
+    :math:`W_2^2(\delta_0, N(\mu_s, \Sigma_s)) = \lVert\mu_s\rVert^2 + \operatorname{tr}\Sigma_s`, the style's
+    second moment; for the Gram loss :math:`\lVert G_s\rVert_F^2`; for the sliced loss the mean square of
+    the style's projections. Every layer then starts from 1 at a blank picture, and since these
+    distances are homogeneous in the features (W2^2 and the sliced distance grow like their square, the
+    Gram loss like their fourth power), the normalised ones do not change when a layer's features are
+    scaled by any factor: VGG19's layers differ by orders of magnitude (with random weights
+    too), so without it the loudest layer decides the picture and a layer weight means nothing. Departure
+    from eq. 3, which sums the raw W2^2.
 
     Parameters
     ----------
@@ -124,8 +136,9 @@ class StyleLoss:
 
     name = "style"
 
-    def __init__(self, layers, layer_weights=None, *, per_layer: bool = False):
+    def __init__(self, layers, layer_weights=None, *, per_layer: bool = False, normalise: bool | None = None):
         self.layers = check_layers(layers)
+        self.normalise = DEFAULT.normalise_losses if normalise is None else bool(normalise)
         weights = (1.0,) * len(self.layers) if layer_weights is None else check_weights(layer_weights,
                                                                                         "Layer weights")
         if len(weights) != len(self.layers):
@@ -149,6 +162,11 @@ class StyleLoss:
         """Scalar distance between the image samples ``x`` (n, c) and one layer's target."""
         raise NotImplementedError
 
+    def blank_value(self, target: tuple) -> float:
+        """The layer's distance from a blank picture (all features 0) to the target, in NumPy: the scale
+        :attr:`normalise` divides by. Subclasses say what it is for their distance."""
+        raise NotImplementedError
+
     def prepare(self, style_features, style_images=None, weights=None, *, seed: int = 0) -> dict:
         """Targets for every layer (eagerly, no gradient): dict layer -> tuple of tf.Tensors.
 
@@ -163,18 +181,22 @@ class StyleLoss:
             Seeds any randomness (projections, sample locations), fixed until the next prepare.
         """
         w = mixing_weights_of(style_features, weights)
-        target = {}
+        target, scales = {}, {}
         for index, layer in enumerate(self.layers):
             dtype = self.target_dtype(dtype_of(style_features[0][layer]))
             clouds = [numpy_samples(f[layer]) for f in style_features]
             arrays = self.layer_target(layer, clouds, w, int(seed) * 1000 + index)
             target[layer] = tuple(tf.constant(a, dtype=dtype) for a in arrays)
+            scale = float(self.blank_value(arrays)) if self.normalise else 1.0
+            scales[layer] = tf.constant(1.0 / scale if scale > 0 else 1.0, dtype=dtype)
+        target["scale"] = scales
         return target
 
     def __call__(self, features, target, image=None) -> dict:
         terms = {}
         for layer, weight in zip(self.layers, self.layer_weights):
-            terms[f"style/{layer}"] = weight * self.score(samples(features[layer]), target[layer])
+            value = self.score(samples(features[layer]), target[layer])
+            terms[f"style/{layer}"] = weight * value * tf.cast(target["scale"][layer], value.dtype)
         if self.per_layer:
             return terms
         return {"style": tf.add_n(list(terms.values()))}

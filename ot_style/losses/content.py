@@ -19,21 +19,32 @@ class FeatureContentLoss(ContentLoss):
     .. math:: \mathcal{L}_c = \alpha \, \frac{1}{n c}\sum_{i,j} (F_{ij} - P_{ij})^2
 
     (a mean rather than Gatys' :math:`\frac12\sum`, so the weight does not depend on the image size).
-    Notebook ``05_losses_side_by_side.ipynb``.
+    With ``normalise=True`` (the default, ``StyleConfig.normalise_losses``) it is divided by its value
+    at a blank picture, :math:`\frac{1}{nc}\sum P_{ij}^2`, like every style layer
+    (:class:`ot_style.losses.base.StyleLoss`): 1 for a picture with no content features left, and the
+    same whatever the scale of the layer's activations, so ``content_weight`` is its importance
+    relative to one style layer. Notebook ``05_losses_side_by_side.ipynb``.
     """
 
     name = "features"
 
-    def __init__(self, layer: str | None = None, weight: float | None = None):
+    def __init__(self, layer: str | None = None, weight: float | None = None, *, normalise: bool | None = None):
         self.layers = check_layers((DEFAULT.content_layer if layer is None else layer,))
         self.weight = float(DEFAULT.content_weight if weight is None else weight)
+        self.normalise = DEFAULT.normalise_losses if normalise is None else bool(normalise)
 
-    def prepare(self, content_features, content_image=None, *, seed: int = 0):
+    def prepare(self, content_features, content_image=None, *, seed: int = 0) -> dict:
+        """The content's activations at the layer, and the scale the term is divided by."""
         features = content_features[self.layers[0]]
-        return tf.constant(np.asarray(features), dtype=dtype_of(features))
+        values = np.asarray(features, dtype=np.float64)
+        scale = float(np.mean(values**2)) if self.normalise else 1.0
+        dtype = dtype_of(features)
+        return {"features": tf.constant(values, dtype=dtype),
+                "scale": tf.constant(1.0 / scale if scale > 0 else 1.0, dtype=dtype)}
 
     def __call__(self, features, target, image=None) -> dict:
-        return {"content": self.weight * tf.reduce_mean(tf.square(features[self.layers[0]] - target))}
+        difference = features[self.layers[0]] - target["features"]
+        return {"content": self.weight * target["scale"] * tf.reduce_mean(tf.square(difference))}
 
 
 class SelfSimilarityLoss(ContentLoss):

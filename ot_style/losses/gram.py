@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from ..config import DEFAULT, GRAM_NORMALISATIONS
@@ -26,8 +27,9 @@ class GramLoss(StyleLoss):
 
     name = "gram"
 
-    def __init__(self, layers, layer_weights=None, *, normalisation: str | None = None, per_layer=False):
-        super().__init__(layers, layer_weights, per_layer=per_layer)
+    def __init__(self, layers, layer_weights=None, *, normalisation: str | None = None, per_layer=False,
+                 normalise=None):
+        super().__init__(layers, layer_weights, per_layer=per_layer, normalise=normalise)
         normalisation = DEFAULT.gram_normalisation if normalisation is None else normalisation
         if normalisation not in GRAM_NORMALISATIONS:
             raise ValueError(f"Unknown Gram normalisation {normalisation!r}; choose one of "
@@ -36,6 +38,11 @@ class GramLoss(StyleLoss):
 
     def layer_target(self, layer, clouds, weights, seed):
         return (sum(w * gram_matrix(x) for w, x in zip(weights, clouds)),)
+
+    def blank_value(self, target):
+        gram = np.asarray(target[0])
+        kappa = 1.0 / (4.0 * gram.shape[0] ** 2) if self.normalisation == "gatys" else 1.0
+        return kappa * float(np.sum(gram**2))
 
     def score(self, x, target):
         n = tf.cast(tf.shape(x)[0], x.dtype)

@@ -108,12 +108,13 @@ class GuidedW2Loss(StyleLoss):
 
     name = "guided_w2"
 
-    def __init__(self, regions, layers=None, layer_weights=None, *, per_layer: bool = False):
+    def __init__(self, regions, layers=None, layer_weights=None, *, per_layer: bool = False,
+                 normalise: bool | None = None):
         if layers is None:
             from ..config import default_config
 
             layers = default_config().layers
-        super().__init__(layers, layer_weights, per_layer=per_layer)
+        super().__init__(layers, layer_weights, per_layer=per_layer, normalise=normalise)
         self.regions = tuple(regions)
         if not self.regions or not all(isinstance(r, Region) for r in self.regions):
             raise ValueError("GuidedW2Loss needs a non-empty list of Region objects.")
@@ -136,7 +137,8 @@ class GuidedW2Loss(StyleLoss):
         self._out_size = (int(out_size[0]), int(out_size[1]))
 
     def prepare(self, style_features, style_images=None, weights=None, *, seed: int = 0) -> dict:
-        """Per region and layer: the style's masked mean, covariance and covariance square root.
+        """Per region and layer: the style's masked mean, covariance, covariance square root and the
+        inverse of the W2^2 to a blank picture (1 unless :attr:`normalise`).
 
         ``weights`` (style mixing) is ignored: each region has its own style. Computed in float64 with
         :func:`ot_style.maths.moments.masked_moments` and :func:`ot_style.maths.gaussian.sqrtm_psd`, then cast.
@@ -163,7 +165,9 @@ class GuidedW2Loss(StyleLoss):
                 except ValueError:
                     raise ValueError(f"The style mask of region {region.name!r} covers fewer than 2 feature "
                                      f"vectors at {layer}; enlarge the region or drop deeper layers.") from None
-                per_layer[layer] = tuple(tf.constant(a, dtype=dtype) for a in (mean, cov, sqrtm_psd(cov)))
+                # As W2Loss: divided by the region's W2^2 to a blank picture, |mu|^2 + tr S (normalise).
+                inv_scale = 1.0 / max(float(mean @ mean + np.trace(cov)), 1e-300) if self.normalise else 1.0
+                per_layer[layer] = tuple(tf.constant(a, dtype=dtype) for a in (mean, cov, sqrtm_psd(cov), inv_scale))
                 if self._out_size is not None:
                     content_w, area = self._content_weights(region, self._out_size, layer, None)
                     weights_per_layer[layer] = tf.constant(content_w, dtype=dtype)
@@ -208,7 +212,9 @@ class GuidedW2Loss(StyleLoss):
                                                        tuple(int(s) for s in f.shape[1:3]))
                     w = tf.constant(w_np, dtype=x.dtype)
                 mean_x, cov_x = tf_moments(x, w)
-                value = area * weight * w2_squared_to_target(mean_x, cov_x, *target["style"][region.name][layer])
+                mean_s, cov_s, root_s, inv_scale = target["style"][region.name][layer]
+                value = area * weight * tf.cast(inv_scale, x.dtype) * w2_squared_to_target(mean_x, cov_x, mean_s,
+                                                                                           cov_s, root_s)
                 terms[f"style/{region.name}/{layer}"] = value
                 parts.append(value)
             totals[f"style/{region.name}"] = tf.add_n(parts)

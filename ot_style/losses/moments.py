@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
 from ..maths.moments import feature_moments
@@ -27,6 +28,9 @@ class MomentsLoss(StyleLoss):
         gaussians = [feature_moments(x) for x in clouds]
         return (sum(w * g.mean for w, g in zip(weights, gaussians)),
                 sum(w * g.cov for w, g in zip(weights, gaussians)))
+
+    def blank_value(self, target):
+        return float(np.mean(np.abs(target[0])) + np.mean(np.abs(target[1])))
 
     def score(self, x, target):
         mean_x, cov_x = tf_moments(x)

@@ -39,10 +39,12 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
         raise ValueError(f"Unknown style loss {name_or_obj!r}; choose one of: {', '.join(STYLE_LOSSES)}.")
     layers = config.layers if layers is None else layers
     layer_weights = config.layer_weights if layer_weights is None else layer_weights
+    normalise = {"normalise": config.normalise_losses}
     options = {"strotss": {"alpha": config.content_weight, "samples": config.strotss_samples},
-               "sliced": {"n_projections": config.sliced_projections},
-               "gram": {"normalisation": config.gram_normalisation},
-               "w2": {"compute_dtype": config.w2_compute_dtype}}.get(name_or_obj, {})
+               "sliced": {"n_projections": config.sliced_projections, **normalise},
+               "gram": {"normalisation": config.gram_normalisation, **normalise},
+               "moments": normalise,
+               "w2": {"compute_dtype": config.w2_compute_dtype, **normalise}}[name_or_obj]
     return STYLE_LOSS_CLASSES[name_or_obj](layers, layer_weights, **options)
 
 
@@ -62,7 +64,7 @@ def make_content_loss(name, layer=None, weight=None, config=None) -> ContentLoss
     layer = config.content_layer if layer is None else layer
     weight = check_weights((config.content_weight if weight is None else weight,), "The content weight")[0]
     if name == "features":
-        return FeatureContentLoss(layer, weight)
+        return FeatureContentLoss(layer, weight, normalise=config.normalise_losses)
     if config.loss == "strotss":
         alpha = weight
         if alpha <= 0:

@@ -55,8 +55,9 @@ class SlicedLoss(StyleLoss):
 
     name = "sliced"
 
-    def __init__(self, layers, layer_weights=None, *, n_projections: int | None = None, per_layer=False):
-        super().__init__(layers, layer_weights, per_layer=per_layer)
+    def __init__(self, layers, layer_weights=None, *, n_projections: int | None = None, per_layer=False,
+                 normalise=None):
+        super().__init__(layers, layer_weights, per_layer=per_layer, normalise=normalise)
         n_projections = DEFAULT.sliced_projections if n_projections is None else n_projections
         if int(n_projections) < 1:
             raise ValueError(f"The sliced loss needs at least 1 projection, got {n_projections}.")
@@ -72,6 +73,9 @@ class SlicedLoss(StyleLoss):
             return directions, sorted_proj[0]
         m = max(p.shape[0] for p in sorted_proj)
         return directions, sum(w * resample_sorted(p, m) for w, p in zip(kept, sorted_proj))
+
+    def blank_value(self, target):
+        return float(np.mean(np.square(target[1])))  # every projection of a blank picture is 0
 
     def score(self, x, target):
         directions, style_sorted = target

@@ -200,8 +200,8 @@ class W2Loss(StyleLoss):
 
     name = "w2"
 
-    def __init__(self, layers, layer_weights=None, *, compute_dtype=None, per_layer=False):
-        super().__init__(layers, layer_weights, per_layer=per_layer)
+    def __init__(self, layers, layer_weights=None, *, compute_dtype=None, per_layer=False, normalise=None):
+        super().__init__(layers, layer_weights, per_layer=per_layer, normalise=normalise)
         if compute_dtype is None:
             from ..config import DEFAULT
 
@@ -214,6 +214,11 @@ class W2Loss(StyleLoss):
     def layer_target(self, layer, clouds, weights, seed):
         mean, cov = mix_gaussians(clouds, weights)
         return mean, cov, gaussian.sqrtm_psd(cov)
+
+    def blank_value(self, target):
+        # W2^2 from the point mass at 0 to N(mu, S): |mu|^2 + tr S, the style's second moment.
+        mean, cov = np.asarray(target[0]), np.asarray(target[1])
+        return float(mean @ mean + np.trace(cov))
 
     def score(self, x, target):
         def full():

@@ -482,3 +482,12 @@ def test_classroom_without_voila_is_one_line(capsys, monkeypatch):
 def test_classroom_with_the_real_module_refuses_a_missing_notebook(tmp_path, capsys):
     code, _, err = _run(capsys, "classroom", "--notebook", tmp_path / "none.ipynb", "--no-browser")
     assert code == 2 and "none.ipynb' does not exist" in err
+
+
+def test_a_small_size_drops_the_coarse_scales_instead_of_refusing(tmp_path, capsys, pictures):
+    # relu5_1 needs 16 px per side; at 16 px the 40x48 content would be 13x16, so that scale is dropped
+    # and the run goes on at 32 px (issue 15: `--size 32` was refused).
+    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "s.png", "--size", "32",
+                          "--scales", "16", "32", "--steps", "2", "--weights", "random")
+    assert code == 0, err
+    assert load_image(tmp_path / "s.png").shape == (27, 32, 3) and "2/2" in err

@@ -76,14 +76,14 @@ def test_masks_shrink_like_the_network():
 def test_one_all_ones_region_is_the_plain_w2_loss():
     style, _ = fake_features(0, shift=0.3)
     features, image = fake_features(1)
-    plain = W2Loss(LAYERS, (1.0, 0.5))
-    guided = GuidedW2Loss([Region("all", np.ones((16, 16)))], LAYERS, (1.0, 0.5))
+    plain = W2Loss(LAYERS, (1.0, 0.5), normalise=False)
+    guided = GuidedW2Loss([Region("all", np.ones((16, 16)))], LAYERS, (1.0, 0.5), normalise=False)
     want = total(plain(features, plain.prepare([style], None, [1.0]), image))
     got = guided(features, guided.prepare([style], [tf.zeros((1, 16, 16, 3))], [1.0]), image)
     assert list(got) == ["style/all"]
     assert total(got) == pytest.approx(want, rel=1e-10)
     # the same with a mask of all twos (only the shape of the weights matters... and the area factor)
-    twos = GuidedW2Loss([Region("all", 2 * np.ones((16, 16)))], LAYERS, (1.0, 0.5))
+    twos = GuidedW2Loss([Region("all", 2 * np.ones((16, 16)))], LAYERS, (1.0, 0.5), normalise=False)
     assert total(twos(features, twos.prepare([style], None, [1.0]), image)) == pytest.approx(2 * want, rel=1e-10)
 
 
@@ -96,7 +96,7 @@ def test_guided_loss_is_the_area_weighted_sum_of_masked_w2():
     sky = np.zeros((16, 16))
     sky[:6] = 1.0
     regions = [Region("sky", sky, style=0), Region("ground", 1.0 - sky, style=1)]
-    loss = GuidedW2Loss(regions, LAYERS, per_layer=True)
+    loss = GuidedW2Loss(regions, LAYERS, per_layer=True, normalise=False)
     terms = loss(features, loss.prepare([sky_style, ground_style], None, [0.5, 0.5]), image)
     for region, style in ((regions[0], sky_style), (regions[1], ground_style)):
         for layer in LAYERS:
@@ -114,9 +114,9 @@ def test_masks_passed_in_the_target_after_at_scale_give_the_same_loss():
     features, image = fake_features(11)
     sky = np.zeros((32, 32))  # given at another resolution than the 16 px image
     sky[:12] = 1.0
-    static = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True)
+    static = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True, normalise=False)
     want = static(features, static.prepare([style], None, [1.0]), image)
-    hooked = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True)
+    hooked = GuidedW2Loss([Region("sky", sky), Region("rest", 1.0 - sky)], LAYERS, per_layer=True, normalise=False)
     hooked.at_scale((16, 16), [(16, 16)])
     target = hooked.prepare([style], None, [1.0])
     assert set(target["content"]["sky"]) == set(LAYERS) | {"area"}
@@ -131,7 +131,7 @@ def test_features_outside_a_region_do_not_change_its_term():
     features, image = fake_features(6)
     sky = np.zeros((16, 16))
     sky[:8] = 1.0
-    loss = GuidedW2Loss([Region("sky", sky)], LAYERS)
+    loss = GuidedW2Loss([Region("sky", sky)], LAYERS, normalise=False)
     target = loss.prepare([style], None, [1.0])
     before = total(loss(features, target, image))
     rng = np.random.default_rng(0)
@@ -152,7 +152,7 @@ def test_style_mask_selects_part_of_a_style_image():
     style, _ = fake_features(7)
     left = np.zeros((16, 16))
     left[:, :8] = 1.0
-    loss = GuidedW2Loss([Region("all", np.ones((16, 16)), style_mask=left)], LAYERS)
+    loss = GuidedW2Loss([Region("all", np.ones((16, 16)), style_mask=left)], LAYERS, normalise=False)
     target = loss.prepare([style], [tf.zeros((1, 16, 16, 3))], [1.0])
     for layer in LAYERS:
         cloud = style[layer].numpy()[0]
@@ -166,7 +166,7 @@ def test_gradient_is_finite_and_zero_outside_the_mask_at_the_feature_level():
     features, image = fake_features(9, dtype=tf.float64)
     sky = np.zeros((16, 16))
     sky[:8] = 1.0
-    loss = GuidedW2Loss([Region("sky", sky)], LAYERS)
+    loss = GuidedW2Loss([Region("sky", sky)], LAYERS, normalise=False)
     target = loss.prepare([style], None, [1.0])
     variables = {k: tf.Variable(v) for k, v in features.items()}
     with tf.GradientTape() as tape:
@@ -183,8 +183,8 @@ def test_gradient_is_finite_and_zero_outside_the_mask_at_the_feature_level():
     (lambda: Region("sky", np.ones(4)), "2-D"),
     (lambda: Region("", np.ones((4, 4))), "name"),
     (lambda: Region("sky", np.ones((4, 4)), style=-1), "index"),
-    (lambda: GuidedW2Loss([Region("a", np.ones((4, 4))), Region("a", np.ones((4, 4)))], LAYERS), "differ"),
-    (lambda: GuidedW2Loss([], LAYERS), "non-empty"),
+    (lambda: GuidedW2Loss([Region("a", np.ones((4, 4))), Region("a", np.ones((4, 4)))], LAYERS, normalise=False), "differ"),
+    (lambda: GuidedW2Loss([], LAYERS, normalise=False), "non-empty"),
 ])
 def test_bad_regions_are_refused_in_one_sentence(make, message):
     with pytest.raises(ValueError, match=message):
@@ -194,12 +194,12 @@ def test_bad_regions_are_refused_in_one_sentence(make, message):
 def test_missing_style_image_and_tiny_regions_are_refused():
     style, _ = fake_features(0)
     features, image = fake_features(1)
-    loss = GuidedW2Loss([Region("sky", np.ones((16, 16)), style=1)], LAYERS)
+    loss = GuidedW2Loss([Region("sky", np.ones((16, 16)), style=1)], LAYERS, normalise=False)
     with pytest.raises(ValueError, match="style image 1"):
         loss.prepare([style], None, [1.0])
     corner = np.zeros((16, 16))
     corner[0, 0] = 1.0
-    tiny = GuidedW2Loss([Region("dot", corner)], LAYERS)
+    tiny = GuidedW2Loss([Region("dot", corner)], LAYERS, normalise=False)
     with pytest.raises(ValueError, match="fewer than 2 feature vectors"):
         tiny(features, tiny.prepare([style], None, [1.0]), image)
 
@@ -215,7 +215,7 @@ def test_guided_stylize_runs_with_two_styles_and_lowers_the_loss():
     brown = np.clip(rng.normal([0.5, 0.35, 0.1], 0.1, (32, 32, 3)), 0, 1).astype(np.float32)
     sky, ground = sky_ground_masks((32, 32), horizon=0.5)
     loss = GuidedW2Loss([Region("sky", sky, style=0), Region("ground", ground, style=1)],
-                        ("relu1_1", "relu2_1"))
+                        ("relu1_1", "relu2_1"), normalise=False)
     # two scales: the engine traces its function once for both, with the masks passed as arguments
     result = stylize(content, [blue, brown], loss=loss, weights="random", size=32, scales=(24, 32), steps=5,
                      optimizer="adam")

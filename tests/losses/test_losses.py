@@ -23,7 +23,7 @@ from ot_style.losses.strotss import (cosine_cost, hypercolumns, sample_bilinear,
 def test_gram_matches_gatys_formulas():
     rng = np.random.default_rng(9)
     style, image = random_features(rng, 6, (3, 4)), random_features(rng, 6, (3, 4))
-    loss = losses.GramLoss(LAYERS)
+    loss = losses.GramLoss(LAYERS, normalise=False)
     target = loss.prepare([style], None, [1.0])
     want = sum(np.sum((moments.gram_matrix(flat(image[k])) - moments.gram_matrix(flat(style[k])))**2)
                for k in LAYERS)
@@ -36,7 +36,7 @@ def test_gram_matches_gatys_formulas():
         eq4 += gaussian.gatys_style_loss(mx, cx * (n - 1) / n, ms, cs * (n - 1) / n)
     assert evaluate(loss, image, target) == pytest.approx(eq4, rel=1e-10)
     # Gatys' own normalisation: 1 / (4 N^2 M^2) ||F^T F - S^T S||^2 for images of equal size.
-    gatys = losses.GramLoss(LAYERS, normalisation="gatys")
+    gatys = losses.GramLoss(LAYERS, normalisation="gatys", normalise=False)
     want = 0.0
     for k in LAYERS:
         f, s = flat(image[k]), flat(style[k])
@@ -48,7 +48,7 @@ def test_gram_matches_gatys_formulas():
 def test_moments_matches_strotss_formula():
     rng = np.random.default_rng(10)
     a, b, image = (random_features(rng, 6, (3, 4)) for _ in range(3))
-    loss = losses.MomentsLoss(LAYERS, (2.0, 1.0))
+    loss = losses.MomentsLoss(LAYERS, (2.0, 1.0), normalise=False)
     target = loss.prepare([a, b], None, [0.25, 0.75])
     want = 0.0
     for k, w in zip(LAYERS, (2.0, 1.0)):
@@ -65,7 +65,7 @@ def test_moments_matches_strotss_formula():
 def test_moments_loss_is_the_tf_twin_of_the_numpy_moment_distance():
     rng = np.random.default_rng(12)
     style, image = random_features(rng, 6, (3, 4)), random_features(rng, 6, (3, 4))
-    loss = losses.MomentsLoss(LAYERS)
+    loss = losses.MomentsLoss(LAYERS, normalise=False)
     target = loss.prepare([style], None, [1.0])
     want = sum(gaussian.moment_distance(*moments.feature_moments(flat(image[k])),
                                        *moments.feature_moments(flat(style[k]))) for k in LAYERS)
@@ -79,7 +79,7 @@ def test_sliced_matches_pot_with_the_same_projections():
 
     rng = np.random.default_rng(11)
     style, image = random_features(rng, 6, (3, 4)), random_features(rng, 6, (3, 4))
-    loss = losses.SlicedLoss(LAYERS, n_projections=10)
+    loss = losses.SlicedLoss(LAYERS, n_projections=10, normalise=False)
     target = loss.prepare([style], None, [1.0], seed=3)
     want = 0.0
     for k in LAYERS:
@@ -107,7 +107,7 @@ def test_sliced_resamples_quantiles_when_sizes_differ_and_mixes_quantile_functio
     rng = np.random.default_rng(12)
     a, b = random_features(rng, 8, (3, 4)), random_features(rng, 4, (3, 4))
     image = random_features(rng, 6, (3, 4))
-    loss = losses.SlicedLoss(LAYERS, n_projections=7)
+    loss = losses.SlicedLoss(LAYERS, n_projections=7, normalise=False)
     target = loss.prepare([a, b], None, [0.6, 0.4], seed=1)
     want = 0.0
     for k in LAYERS:
@@ -234,7 +234,7 @@ def test_self_similarity_is_zero_for_rescaled_content_and_features_loss_is_mse()
     np.testing.assert_allclose(cosine_cost(tf.constant([[1.0, 0.0]]), tf.constant([[0.0, 2.0], [-3.0, 0.0]])).numpy(),
                                [[1.0, 2.0]])
     image = random_features(rng, 6, (3, 4))
-    feat = losses.make_content_loss("features", "relu2_1", 0.5, DEFAULT)
+    feat = losses.make_content_loss("features", "relu2_1", 0.5, DEFAULT.replace(normalise_losses=False))
     want = 0.5 * np.mean((image["relu2_1"].numpy() - content["relu2_1"].numpy())**2)
     assert float(feat(image, feat.prepare(content, None))["content"]) == pytest.approx(want, rel=1e-12)
 
@@ -271,7 +271,7 @@ def test_factories_build_every_loss_and_pass_objects_through():
     for name in ("w2", "gram", "moments", "sliced", "strotss"):
         loss = losses.make_style_loss(name, None, None, DEFAULT)
         assert loss.name == name and loss.layers == DEFAULT.layers
-    obj = losses.W2Loss(LAYERS)
+    obj = losses.W2Loss(LAYERS, normalise=False)
     assert losses.make_style_loss(obj, None, None, DEFAULT) is obj
     assert losses.make_style_loss("sliced", LAYERS, None, DEFAULT.replace(sliced_projections=5)).n_projections == 5
     gatys = losses.make_style_loss("gram", LAYERS, None, DEFAULT.replace(gram_normalisation="gatys"))
@@ -287,9 +287,9 @@ def test_factories_build_every_loss_and_pass_objects_through():
     (lambda: losses.make_content_loss("pixels", None, None, DEFAULT), "Unknown content loss 'pixels'"),
     (lambda: losses.make_style_loss("w2", ("relu9_9",), None, DEFAULT), "Unknown VGG19 layer 'relu9_9'"),
     (lambda: losses.make_style_loss("w2", LAYERS, (1.0,), DEFAULT), "one layer weight per style layer"),
-    (lambda: losses.W2Loss(LAYERS, (1.0, -1.0)), "non-negative"),
-    (lambda: losses.GramLoss(LAYERS, normalisation="l1"), "Unknown Gram normalisation"),
-    (lambda: losses.SlicedLoss(LAYERS, n_projections=0), "at least 1 projection"),
+    (lambda: losses.W2Loss(LAYERS, (1.0, -1.0), normalise=False), "non-negative"),
+    (lambda: losses.GramLoss(LAYERS, normalisation="l1", normalise=False), "Unknown Gram normalisation"),
+    (lambda: losses.SlicedLoss(LAYERS, n_projections=0, normalise=False), "at least 1 projection"),
     (lambda: losses.StrotssLoss(LAYERS, alpha=0.0), "positive content weight"),
     (lambda: losses.make_content_loss("features", None, -1.0, DEFAULT), "non-negative"),
 ])
@@ -301,7 +301,7 @@ def test_bad_arguments_raise_one_clear_sentence(call, message):
 def test_bad_mixing_weights_raise():
     rng = np.random.default_rng(17)
     a = random_features(rng, 4, (2, 3))
-    loss = losses.W2Loss(LAYERS)
+    loss = losses.W2Loss(LAYERS, normalise=False)
     with pytest.raises(ValueError, match="one mixing weight per style image"):
         loss.prepare([a, a], None, [1.0])
     with pytest.raises(ValueError, match="not all be zero"):

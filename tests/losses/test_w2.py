@@ -79,10 +79,10 @@ def reference_w2(features, style, layer_weights=(1.0, 1.0)):
 def test_w2_matches_gaussian_w2(h, channels):
     rng = np.random.default_rng(h)
     style, image = random_features(rng, h, channels), random_features(rng, h + 2, channels)
-    loss = losses.W2Loss(LAYERS, (0.7, 1.3))
+    loss = losses.W2Loss(LAYERS, (0.7, 1.3), normalise=False)
     target = loss.prepare([style], None, [1.0])
     assert evaluate(loss, image, target) == pytest.approx(reference_w2(image, style, (0.7, 1.3)), rel=1e-5)
-    per_layer = losses.W2Loss(LAYERS, per_layer=True)(image, target)
+    per_layer = losses.W2Loss(LAYERS, per_layer=True, normalise=False)(image, target)
     assert set(per_layer) == {"style/relu1_1", "style/relu2_1"}
 
 
@@ -90,7 +90,7 @@ def test_w2_matches_gaussian_w2(h, channels):
 def test_w2_float32_close_to_reference_and_zero_at_the_style():
     rng = np.random.default_rng(5)
     style, image = random_features(rng, 8, (16, 24)), random_features(rng, 8, (16, 24))
-    loss = losses.W2Loss(LAYERS)
+    loss = losses.W2Loss(LAYERS, normalise=False)
     f32 = lambda d: {k: tf.cast(v, tf.float32) for k, v in d.items()}  # noqa: E731
     target = loss.prepare([f32(style)], None, [1.0])
     # The targets and the eigendecomposition are float64; the loss comes back in the features' dtype.
@@ -106,7 +106,7 @@ def test_w2_float32_close_to_reference_and_zero_at_the_style():
 def test_w2_gradient_matches_finite_differences():
     rng = np.random.default_rng(2)
     style, image = random_features(rng, 6, (3, 4)), random_features(rng, 8, (3, 4))
-    loss = losses.W2Loss(LAYERS, (1.0, 0.5))
+    loss = losses.W2Loss(LAYERS, (1.0, 0.5), normalise=False)
     check_directional_derivatives(loss, image, loss.prepare([style], None, [1.0]))
 
 
@@ -120,7 +120,7 @@ def test_w2_gradient_at_repeated_eigenvalues():
     cloud *= np.sqrt(n - 1.0)
     np.testing.assert_allclose(np.cov(cloud.T), np.eye(c), atol=1e-12)
     features = {"relu1_1": tf.constant(cloud.reshape(1, 2, 4, c))}
-    loss = losses.W2Loss(("relu1_1",))
+    loss = losses.W2Loss(("relu1_1",), normalise=False)
     target = loss.prepare([{"relu1_1": tf.constant(cloud[::-1].reshape(1, 2, 4, c) + 1.0)}], None, [1.0])
     assert evaluate(loss, features, target) == pytest.approx(c, rel=1e-10)  # only the mean shift
     check_directional_derivatives(loss, features, target)
@@ -142,7 +142,7 @@ def test_w2_finite_and_useful_at_rank_deficient_covariances(case):
     else:
         x = np.zeros_like(x) + 0.5
     image = {"relu1_1": tf.constant(x)}
-    loss = losses.W2Loss(("relu1_1",))
+    loss = losses.W2Loss(("relu1_1",), normalise=False)
     target = loss.prepare([style], None, [1.0])
     value = evaluate(loss, image, target)
     ref = gaussian.gaussian_w2(*moments.feature_moments(flat(x)),
@@ -156,7 +156,7 @@ def test_w2_finite_and_useful_at_rank_deficient_covariances(case):
         step = 1e-3 * np.linalg.norm(x) / np.linalg.norm(grad)
         assert evaluate(loss, {"relu1_1": tf.constant(x - step * grad)}, target) < value
     # float32 as the engine runs it, inside tf.function.
-    loss32 = losses.W2Loss(("relu1_1",))
+    loss32 = losses.W2Loss(("relu1_1",), normalise=False)
     target32 = loss32.prepare([{"relu1_1": tf.cast(style["relu1_1"], tf.float32)}], None, [1.0])
 
     @tf.function
@@ -183,8 +183,9 @@ def test_w2_few_samples_path_equals_the_covariance_path():
     rng = np.random.default_rng(19)
     style = {"relu1_1": tf.constant(rng.standard_normal((1, 6, 6, 20)))}
     x = tf.constant(rng.standard_normal((10, 20)) + 1.0)
-    loss = losses.W2Loss(("relu1_1",))
-    target = loss.prepare([style], None, [1.0])["relu1_1"]
+    loss = losses.W2Loss(("relu1_1",), normalise=False)
+    prepared = loss.prepare([style], None, [1.0])
+    target = prepared["relu1_1"]
     for dtype in (tf.float64, tf.float32):
         xd = tf.cast(x, dtype)
         with tf.GradientTape(persistent=True) as tape:
@@ -197,14 +198,14 @@ def test_w2_few_samples_path_equals_the_covariance_path():
         # (the c x c path leaks a little rounding through its capped null-space slopes: ~3e-8)
         g_few, g_full = tape.gradient(few, xd).numpy(), tape.gradient(full, xd).numpy()
         assert np.linalg.norm(g_few - g_full) <= gtol * np.linalg.norm(g_full)
-    check_directional_derivatives(loss, {"relu1_1": tf.reshape(x, (1, 2, 5, 20))}, {"relu1_1": target})
+    check_directional_derivatives(loss, {"relu1_1": tf.reshape(x, (1, 2, 5, 20))}, prepared)
 
 
 def test_w2_chooses_its_path_at_run_time_when_the_sample_count_is_unknown():
     # A caller's graph traced for any image size: W2Loss then decides between the n x n and c x c paths
     # in the graph. Both sides of that choice must give the reference.
     rng = np.random.default_rng(23)
-    loss = losses.W2Loss(("relu1_1",))
+    loss = losses.W2Loss(("relu1_1",), normalise=False)
     target = loss.prepare([{"relu1_1": tf.constant(rng.standard_normal((1, 5, 5, 12)))}], None, [1.0])["relu1_1"]
 
     @tf.function(input_signature=[tf.TensorSpec((None, 12), tf.float64)])
@@ -236,7 +237,7 @@ def test_host_route_equals_the_graph_route(dtype, compute_dtype):
     from threadpoolctl import threadpool_info
 
     rng = np.random.default_rng(29)
-    loss = losses.W2Loss(("relu1_1",), compute_dtype=compute_dtype)
+    loss = losses.W2Loss(("relu1_1",), compute_dtype=compute_dtype, normalise=False)
     style = {"relu1_1": tf.constant(rng.standard_normal((1, 6, 6, 16)) + 1.0, dtype)}
     target = loss.prepare([style], None, [1.0])["relu1_1"]
     blas_threads = [pool["num_threads"] for pool in threadpool_info()]
@@ -286,7 +287,7 @@ def test_host_route_gives_nan_for_a_diverged_image():
     assert np.isnan(value) and np.isnan(grad).all() and grad.shape == (5, 8)
     features = rng.standard_normal((20, 8))
     features[2, 3] = np.nan
-    loss = losses.W2Loss(("relu1_1",))
+    loss = losses.W2Loss(("relu1_1",), normalise=False)
     target = loss.prepare([{"relu1_1": tf.constant(rng.standard_normal((1, 4, 4, 8)))}], None, [1.0])["relu1_1"]
     with tf.GradientTape() as tape:  # and through the loss, both paths (20 and 5 samples of 8 channels)
         x = tf.constant(features)
@@ -338,7 +339,7 @@ def test_host_work_runs_one_at_a_time_on_one_blas_thread():
 def test_w2_mixing():
     rng = np.random.default_rng(8)
     a, b = random_features(rng, 6, (3, 4)), random_features(rng, 8, (3, 4))
-    loss = losses.W2Loss(LAYERS)
+    loss = losses.W2Loss(LAYERS, normalise=False)
     single = loss.prepare([a], None, [1.0])
     for mixed in (loss.prepare([a], None, None), loss.prepare([a, b], None, [1.0, 0.0]),
                   loss.prepare([a, a], None, [0.3, 0.7])):
