@@ -88,21 +88,24 @@ def run_cli_demo(folder: str, env: dict) -> tuple[float, str]:
 
 
 def contact_sheet(rows, path: str, title: str) -> None:
-    """One row per result: content (or nothing) | style | result, the figures under the result."""
+    """One row per result: content (or nothing) | style | result, the figures beside the result."""
     from ot_style.plotting import new_figure, save_figure
 
-    fig = new_figure(9.0, 2.6 * len(rows) + 0.4, dpi=80)
-    axes = fig.subplots(len(rows), 3, squeeze=False)
-    for (label, content, style, result, text, ok), row in zip(rows, axes):
-        for ax, image, head in zip(row, (content, style, result), ("content", "style", label)):
+    fig = new_figure(11.0, 2.5 * len(rows) + 0.6, dpi=80)
+    grid = fig.add_gridspec(len(rows), 4, width_ratios=[1, 1, 1, 0.9], hspace=0.25, wspace=0.05,
+                            left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / (2.5 * len(rows) + 0.6))
+    for index, (label, content, style, result, text, ok) in enumerate(rows):
+        for column, (image, head) in enumerate(zip((content, style, result), ("content", "style", label))):
+            ax = fig.add_subplot(grid[index, column])
             ax.set_axis_off()
             if image is not None:
                 ax.imshow(np.clip(image, 0, 1))
                 ax.set_title(head, fontsize=8)
-        row[2].text(0.0, -0.04, text, transform=row[2].transAxes, fontsize=6.5, va="top",
-                    color="black" if ok else "darkred", family="monospace")
+        ax = fig.add_subplot(grid[index, 3])
+        ax.set_axis_off()
+        ax.text(0.02, 0.5, text, transform=ax.transAxes, fontsize=8, va="center", family="monospace",
+                color="black" if ok else "darkred")
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
     save_figure(fig, path)
 
 
@@ -119,6 +122,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--no-cli", action="store_true", help="skip the `ot-style demo` run")
     parser.add_argument("--sheet", default=os.path.join(tempfile.gettempdir(), "ot-style-quality.png"),
                         help="contact sheet path (default: in the temporary folder)")
+    parser.add_argument("--demo-sheet", default=None,
+                        help="also write the CLI demo's row alone here (the README's picture)")
     parser.add_argument("--threads", type=int, default=_common.physical_cores(), help="TF intra-op threads")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 pairs, 1 texture, 64 px")
     args = parser.parse_args(argv)
@@ -179,8 +184,16 @@ def main(argv=None) -> dict:
         with tempfile.TemporaryDirectory() as folder:
             env = dict(os.environ, OT_STYLE_FAST="1" if args.quick else os.environ.get("OT_STYLE_FAST", ""))
             seconds, path = run_cli_demo(folder, env)
-            quality = assess_transfer(load_image(path), picture(DEMO_CONTENT), picture(DEMO_STYLE))
+            demo_result = load_image(path)
+            quality = assess_transfer(demo_result, picture(DEMO_CONTENT), picture(DEMO_STYLE))
         figures["cli_demo"], figures["seconds"]["cli_demo"] = quality.as_dict(), round(seconds, 2)
+        if args.demo_sheet:
+            passes = quality.passes()
+            contact_sheet([("ot-style demo", picture(DEMO_CONTENT), picture(DEMO_STYLE), demo_result,
+                            _figures_text(quality.as_dict(), passes), all(passes.values()))], args.demo_sheet,
+                          f"ot-style demo: defaults, {config.size} px, {config.optimizer}, "
+                          f"content weight {config.content_weight}, layer weights {config.layer_weights}, "
+                          f"RANDOM VGG19 weights (offline)")
         print(f"{'ot-style demo (CLI)':34s} {quality.content_ssim:6.3f} {quality.content_structure:6.3f} "
               f"{quality.palette_gain:8.3f} "
               f"{quality.texture_gain:8.3f} {quality.roughness_ratio:6.2f} {seconds:6.1f}")

@@ -279,6 +279,10 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     cfg = default_config()
+    if getattr(args, "preset", None) is not None:
+        from ..config import preset
+
+        cfg = preset(args.preset)
     started = time.perf_counter()
     try:
         with warnings.catch_warnings():

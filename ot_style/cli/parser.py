@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, default_config, format_steps
+from ..config import CONTENT_LOSSES, OPTIMIZERS, PRESETS, STYLE_LOSSES, default_config, format_steps
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
 __all__ = ["EXIT_USAGE", "EXIT_INTERRUPTED", "COLOUR_METHODS", "UsageError", "build_parser"]
@@ -72,6 +72,8 @@ def _add_style_options(p: argparse.ArgumentParser, cfg, *, content: bool) -> Non
     """The options shared by ``transfer`` and ``texture`` (help shows the config's defaults)."""
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="where to write the result (.png, .jpg, .tif, .bmp, .webp)")
+    p.add_argument("--preset", choices=tuple(PRESETS),
+                   help="start from a named configuration; the other options change it (default: default)")
     p.add_argument("--loss", choices=STYLE_LOSSES, help=f"style loss (default: {cfg.loss})")
     p.add_argument("--size", type=_positive_int, metavar="N",
                    help=f"long side of the result in pixels (default: {cfg.size})")

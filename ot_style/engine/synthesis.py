@@ -63,7 +63,7 @@ class StyleResult:
     config: StyleConfig
 
 
-def stylize(content, style, *, loss=None, layers=None, layer_weights=None, content_loss=None,
+def stylize(content, style, *, loss=None, layers=None, layer_weights=None, content_loss="config",
             content_weight=None, optimizer=None, steps=None, size=None, scales=None, init=None,
             weights=None, seed=None, callback=None, preserve_colour=None, colour_transfer=None,
             style_weights=None, config: StyleConfig | None = None, extractor=None) -> StyleResult:
@@ -93,8 +93,9 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
         A name from :data:`ot_style.config.STYLE_LOSSES` or a loss object (e.g. a guided loss).
     layers, layer_weights : sequence of str, sequence of float
         VGG19 layers of the style loss and their non-negative weights (None: equal).
-    content_loss : None, "features", "self_similarity" or a ContentLoss
-        None takes the config's (which is dropped for a texture).
+    content_loss : "config", None, "features", "self_similarity" or a ContentLoss
+        ``"config"`` (the default) takes the config's, which is dropped for a texture; None: no
+        content term.
     content_weight : float
         Non-negative weight of the content term.
     optimizer : {"lbfgs", "adam"}
@@ -150,8 +151,7 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
     mix = mixing_weights(style_weights, len(styles))
     if content is None and (cfg.preserve_colour or cfg.colour_transfer is not None):
         raise ValueError("preserve_colour and colour_transfer need a content image whose colours to keep.")
-    style_loss, content_term = build_losses(cfg, None if isinstance(loss, str) else loss,
-                                            "config" if content_loss is None else content_loss,
+    style_loss, content_term = build_losses(cfg, None if isinstance(loss, str) else loss, content_loss,
                                             has_content=content is not None)
     cfg = cfg.replace(loss=getattr(style_loss, "name", type(style_loss).__name__),
                       layers=check_layers(style_loss.layers),

@@ -27,7 +27,8 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
     """Build a style loss by name (``config.STYLE_LOSSES``); a loss object is returned as it is.
 
     ``layers`` / ``layer_weights`` None are taken from ``config`` (default
-    :func:`ot_style.config.default_config`), and so is every other setting: ``sliced_projections``
+    :func:`ot_style.config.default_config`; other layers without weights get equal weights), and so is
+    every other setting: ``sliced_projections``
     (the sliced loss's directions), ``strotss_samples`` and ``content_weight`` (alpha, STROTSS),
     ``gram_normalisation`` (Gram) and ``w2_compute_dtype`` (W2's eigendecomposition; ``"float32"`` is
     faster but inexact at rank-deficient layers, see :func:`ot_style.losses.w2.w2_squared_to_target`).
@@ -37,8 +38,9 @@ def make_style_loss(name_or_obj, layers=None, layer_weights=None, config=None) -
     config = default_config() if config is None else config
     if name_or_obj not in STYLE_LOSS_CLASSES:
         raise ValueError(f"Unknown style loss {name_or_obj!r}; choose one of: {', '.join(STYLE_LOSSES)}.")
+    if layer_weights is None and (layers is None or tuple(layers) == tuple(config.layers)):
+        layer_weights = config.layer_weights  # the config's weights belong to its layers
     layers = config.layers if layers is None else layers
-    layer_weights = config.layer_weights if layer_weights is None else layer_weights
     normalise = {"normalise": config.normalise_losses}
     options = {"strotss": {"alpha": config.content_weight, "samples": config.strotss_samples},
                "sliced": {"n_projections": config.sliced_projections, **normalise},

@@ -26,8 +26,11 @@ a ``.mat`` path
     new one) and subtract its per-channel mean, exactly as neural-style does.
 ``"random"``
     He-normal kernels, :math:`\\mathcal N(0, 2 / (9 c_{in}))`, zero biases, from ``numpy.random.default_rng(seed)``
-    layer by layer; Keras preprocessing. Features are then *not* ImageNet features: style transfer with them
-    only shows the mechanics.
+    layer by layer; Keras preprocessing. Features are then *not* ImageNet features, but with the normalised
+    losses they still carry colour, grain and larger structures: the picture-quality harness
+    (``benchmarks/quality.py``) compared He-normal with zero-mean kernels, spatially smooth kernels and
+    kernels rescaled to unit activations on the bundled pictures, and He-normal gave the best pictures
+    (``benchmarks/README.md``).
 ``"auto"`` (default)
     ``$OT_STYLE_WEIGHTS`` if set, else the Keras cache file, else ``"random"`` with a warning that says how to
     get the real weights (``ot-style weights download``).

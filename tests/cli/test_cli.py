@@ -463,7 +463,8 @@ def test_demo_figures(tmp_path):
     ax = plotting.loss_curve_figure(result).axes[0]
     assert [line.get_label() for line in ax.get_lines()] == ["total", "style", "content"]
     side = plotting.side_by_side_figure(image, image[:10], result)
-    assert [a.get_title() for a in side.axes] == ["content", "style", "result (w2, lbfgs, RANDOM weights)"]
+    assert [a.get_title() for a in side.axes] == ["content", "style",
+                                                  f"result (w2, {DEFAULT.optimizer}, RANDOM weights)"]
     paths = demo.write_demo_figures(image, image, result, tmp_path)
     assert [p.name for p in paths] == list(demo.DEMO_FILES[1:]) and sorted(os.listdir(tmp_path)) == sorted(
         demo.DEMO_FILES[1:])

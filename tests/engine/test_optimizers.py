@@ -25,7 +25,7 @@ def _first_moves(extractor, optimizer, *, normalise, learning_rate):
     seen = []
     config = DEFAULT.replace(optimizer=optimizer, learning_rate=learning_rate, normalise_losses=normalise)
     stylize(content, style, layers=LAYERS, size=32, scales=(32,), steps=3, extractor=extractor, config=config,
-            callback=lambda it: seen.append(it.image()))
+            content_loss=None, callback=lambda it: seen.append(it.image()))
     return float(np.max(np.abs(seen[1] - seen[0])))
 
 

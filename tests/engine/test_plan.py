@@ -12,16 +12,19 @@ LAYERS = DEFAULT.layers  # relu5_1 is behind four poolings: 16 px per side at le
 
 
 def test_the_default_plan_is_the_configs_schedule():
-    plan = plan_run(DEFAULT, (600, 512, 3), [(512, 512, 3)], LAYERS)
-    assert [s.long_side for s in plan.scales] == list(DEFAULT.scales)
+    plan = plan_run(DEFAULT.replace(size=256, scales=(128, 256), steps=(30, 12)), (600, 512, 3), [(512, 512, 3)],
+                    LAYERS)
+    assert [s.long_side for s in plan.scales] == [128, 256] and [s.budget for s in plan.scales] == [30, 12]
     assert plan.output_size == (256, 218) and plan.scales[0].size == (128, 109)
-    assert plan.scales[-1].style_sizes == ((256, 256),)
-    assert plan.total_steps == sum(s.budget for s in plan.scales)
+    assert plan.scales[-1].style_sizes == ((256, 256),) and plan.scales[0].style_sizes == ((128, 128),)
+    assert plan.total_steps == 42
+    default = plan_run(DEFAULT, (600, 512, 3), [(512, 512, 3)], LAYERS)
+    assert [s.long_side for s in default.scales] == list(DEFAULT.scales)
 
 
 def test_a_style_is_never_enlarged_and_a_small_size_drops_the_coarse_scales():
     plan = plan_run(DEFAULT.with_size(32), (480, 640, 3), [(20, 30, 3)], LAYERS)
-    # 32 px: the schedule in proportion is (16, 32); at 16 px the 4:3 output would be 12x16, too small
+    # 32 px: the schedule in proportion is (8, 16, 32); at 16 px the 4:3 output would be 12x16, too small
     assert [s.long_side for s in plan.scales] == [32]
     assert plan.output_size == (24, 32) and plan.scales[0].style_sizes == ((20, 30),)
     assert plan.scales[0].budget == DEFAULT.steps[-1]  # the finest scale's budget

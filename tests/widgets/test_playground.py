@@ -68,7 +68,8 @@ def test_each_control_changes_the_configuration_it_should():
     ui.optimizer.value = "adam"
     ui.size.value = 48
     ui.steps.value = 7
-    assert ui.content_weight.disabled  # no content loss yet: the slider is inactive
+    ui.content_loss.value = None
+    assert ui.content_weight.disabled  # no content loss: the slider is inactive
     ui.loss.value = "strotss"
     assert not ui.content_weight.disabled  # STROTSS weighs its own content term with it
     ui.loss.value = "gram"
