@@ -16,25 +16,33 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
 
 from ..config import default_config, fast_mode, format_steps, mixing_weights
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
-from .parser import COLOUR_METHODS, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_parser
+from .parser import COLOUR_METHODS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_parser
 
 __all__ = ["main"]
 
 
 # --- helpers --------------------------------------------------------------------------------------
 
+def _printable(text: str, stream) -> str:
+    # A path that is not valid UTF-8 reaches Python as surrogate escapes, which a strict UTF-8 terminal
+    # cannot print: show them as backslash escapes instead of failing after the work is done.
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    return text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+
+
 def _say(text: str = "") -> None:
-    print(text, flush=True)
+    print(_printable(text, sys.stdout), flush=True)
 
 
 def _err(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    print(_printable(text, sys.stderr), file=sys.stderr, flush=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
@@ -153,10 +161,27 @@ def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
     return result
 
 
-def _finish_run(result, output: Path) -> int:
+def _save_result(image, output: Path) -> tuple[Path, str | None]:
+    """Write the result; if that fails at the end of a run (the folder was removed, the disk is full),
+    keep the work: write it into the temporary folder instead. Returns (where it went, why not there)."""
     from ..pixels.images import save_image
 
-    save_image(result.image, output)
+    try:
+        return save_image(image, output), None
+    except (OSError, ValueError) as error:
+        reason = str(error) or type(error).__name__
+        rescue = Path(tempfile.gettempdir()) / f"ot-style-rescued-{time.strftime('%Y%m%d-%H%M%S')}{output.suffix}"
+        return save_image(image, rescue), reason
+
+
+def _finish_run(result, output: Path) -> int:
+    if result.interrupted and result.evaluations == 0:
+        _err("Interrupted before the first evaluation: there is no result yet, so nothing was written.")
+        return EXIT_INTERRUPTED
+    written, failure = _save_result(result.image, output)
+    if failure is not None:
+        _err(f"Could not write {output} ({failure}); the result was saved to {written} instead.")
+        return EXIT_FAILED
     if result.interrupted:
         _err(f"Interrupted: the best image so far was saved to {output}")
         return EXIT_INTERRUPTED
@@ -171,7 +196,8 @@ def _finish_run(result, output: Path) -> int:
 def _cmd_transfer(args, cfg) -> int:
     from ..pixels.images import check_writable
 
-    output = check_writable(args.output)
+    sources = [args.content] if args.command == "transfer" else []
+    output = check_writable(args.output, inputs=sources + list(args.style))
     kwargs = _style_kwargs(args)
     layers = _resolved(cfg, kwargs).layers
     if "style_weights" in kwargs:
@@ -183,7 +209,7 @@ def _cmd_transfer(args, cfg) -> int:
 
 
 def _cmd_demo(args, cfg) -> int:
-    from ..pixels.images import check_writable, read_image, save_image
+    from ..pixels.images import check_writable, read_image
     from .demo import write_demo_figures
 
     folder = Path(args.output)
@@ -199,10 +225,12 @@ def _cmd_demo(args, cfg) -> int:
     _resolve_weights(args.weights, cfg)
     scale_of_step = []
     result = _run(content, [style], cfg=cfg, scale_of_step=scale_of_step, **kwargs)
-    save_image(result.image, paths[0])
-    if result.interrupted:
-        _err(f"Interrupted: the best image so far was saved to {paths[0]}")
-        return EXIT_INTERRUPTED
+    if result.interrupted or result.evaluations == 0:
+        return _finish_run(result, paths[0])
+    saved, failure = _save_result(result.image, paths[0])
+    if failure is not None:
+        _err(f"Could not write {paths[0]} ({failure}); the result was saved to {saved} instead.")
+        return EXIT_FAILED
     written = [paths[0]] + write_demo_figures(content, style, result, folder, scale_of_step)
     labels = ("result", "side by side", "loss curve")
     for label, path in zip(labels, written):
@@ -214,7 +242,7 @@ def _cmd_colour(args, cfg) -> int:
     from ..pixels import colour
     from ..pixels.images import check_writable, load_image, save_image
 
-    output = check_writable(args.output)
+    output = check_writable(args.output, inputs=(args.content, args.style))
     content = load_image(args.content, max_size=args.max_size)
     style = load_image(args.style, max_size=args.max_size)
     method = args.method or COLOUR_METHODS[0]

@@ -13,8 +13,9 @@ from .._version import __version__
 from ..config import CONTENT_LOSSES, OPTIMIZERS, PRESETS, STYLE_LOSSES, default_config, format_steps
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
-__all__ = ["EXIT_USAGE", "EXIT_INTERRUPTED", "COLOUR_METHODS", "UsageError", "build_parser"]
+__all__ = ["EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "COLOUR_METHODS", "UsageError", "build_parser"]
 
+EXIT_FAILED = 1         # the work was done but could not be written where asked (it went elsewhere)
 EXIT_USAGE = 2          # user mistakes, as argparse uses
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 COLOUR_METHODS = ("gaussian", "sliced")

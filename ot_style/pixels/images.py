@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_image", "read_image", "save_image", "atomic_write", "check_writable", "fit_size", "resize",
-           "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
+__all__ = ["load_image", "read_image", "save_image", "atomic_write", "check_writable", "can_encode", "fit_size",
+           "resize", "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
 
 # Extension -> Pillow format name for the files :func:`save_image` writes.
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
@@ -205,12 +205,14 @@ def read_image(source, *, max_size: int | None = None, what: str = "image") -> n
     return array
 
 
-def check_writable(path) -> Path:
+def check_writable(path, *, inputs=()) -> Path:
     """Refuse a destination :func:`save_image` could not write, before any work is done.
 
-    Checks that the extension is one of :data:`SAVE_FORMATS`, that ``path`` is not a folder, and
-    that its folder exists and accepts a new file (by creating and removing a probe file, which is
-    the only test that also holds on read-only mounts and for the superuser).
+    Checks that the extension is one of :data:`SAVE_FORMATS` and that this Pillow can encode it (a
+    Pillow built without WebP refuses ``.webp`` here, not after the run), that ``path`` is not a folder
+    and not one of the ``inputs`` (the same file under any name: links included), and that its folder
+    exists and accepts a new file (by creating and removing a probe file, which is the only test that
+    also holds on read-only mounts and for the superuser).
 
     Returns
     -------
@@ -229,6 +231,12 @@ def check_writable(path) -> Path:
     if path.suffix.lower() not in SAVE_FORMATS:
         raise ValueError(f"Cannot write {str(path)!r}: unsupported extension {path.suffix!r}; use one "
                          f"of {', '.join(sorted(SAVE_FORMATS))}.")
+    if not can_encode(SAVE_FORMATS[path.suffix.lower()]):
+        raise ValueError(f"Cannot write {str(path)!r}: this Pillow cannot encode {path.suffix} files; use .png.")
+    for source in inputs:
+        if path.exists() and Path(source).exists() and os.path.samefile(path, source):
+            raise ValueError(f"Cannot write {str(path)!r}: it is the input picture {str(source)!r}, which "
+                             "would be lost; choose another output name.")
     folder = path.parent
     if not folder.exists():
         raise ValueError(f"Cannot write {str(path)!r}: the folder {str(folder)!r} does not exist.")
@@ -244,6 +252,20 @@ def check_writable(path) -> Path:
     if path.exists() and not os.access(path, os.W_OK):
         raise ValueError(f"Cannot write {str(path)!r}: the existing file is read-only.")
     return path
+
+
+def can_encode(fmt: str) -> bool:
+    """Whether this Pillow can write ``fmt`` (a name from :data:`SAVE_FORMATS`' values)."""
+    from PIL import Image, features
+
+    Image.init()
+    needs = {"WEBP": "webp", "JPEG": "jpg", "PNG": "zlib"}
+    library = needs.get(fmt)
+    if library is not None:
+        available = features.check_module(library) if library == "webp" else features.check_codec(library)
+        if not available:
+            return False
+    return fmt in Image.SAVE
 
 
 def to_uint8(image) -> np.ndarray:
