@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .decode import READ_FORMATS, ImageConversionWarning, decode
+
 __all__ = ["load_image", "read_image", "save_image", "atomic_write", "check_writable", "can_encode", "fit_size",
            "resize", "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
 
@@ -31,41 +33,8 @@ SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", 
                 ".bmp": "BMP", ".webp": "WEBP"}
 
 
-class ImageConversionWarning(UserWarning):
-    """Something was done to a picture on loading that the user should know (e.g. transparency
-    composited on white). The command line prints these as one ``note:`` line each."""
-
-
 def _refuse(path: Path, reason: str) -> ValueError:
     return ValueError(f"Cannot use {str(path)!r} as an image: {reason}.")
-
-
-def _pixels_to_float(im, name: str) -> np.ndarray:
-    """A loaded Pillow image of any mode -> float32 (h, w, 3) in [0, 1] (transparency on white)."""
-    mode = im.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        # 16-bit grayscale (PNG, TIFF). Pillow reports some 16-bit files as 32-bit "I"; both hold
-        # values in [0, 65535].
-        gray = np.asarray(im, dtype=np.float64).astype(np.float32)
-        gray = np.clip(gray / 65535.0, 0.0, 1.0)
-        return np.repeat(gray[:, :, None], 3, axis=2)
-    if mode == "F":  # float TIFF: taken as already in [0, 1]
-        gray = np.clip(np.asarray(im, dtype=np.float32), 0.0, 1.0)
-        return np.repeat(gray[:, :, None], 3, axis=2)
-    has_alpha = mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
-        mode in ("P", "L", "RGB") and "transparency" in im.info)
-    if has_alpha:
-        rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
-        alpha = rgba[:, :, 3:4]
-        if float(alpha.min()) < 1.0:
-            warnings.warn(
-                f"{name} has transparent pixels; "
-                "they were composited on a white background.",
-                ImageConversionWarning, stacklevel=3)
-        return rgba[:, :, :3] * alpha + (1.0 - alpha)
-    if mode != "RGB":  # L, 1, P, CMYK, YCbCr, LAB, HSV, ...
-        im = im.convert("RGB")
-    return np.asarray(im, dtype=np.float32) / 255.0
 
 
 def fit_size(shape, long_side: int) -> tuple[int, int]:
@@ -97,9 +66,12 @@ def resize(image, size) -> np.ndarray:
 def load_image(path, *, max_size: int | None = None, min_size: int | None = None) -> np.ndarray:
     """Read a picture as float32 RGB in ``[0, 1]``.
 
-    Accepts JPEG, PNG (8- and 16-bit), grayscale, palette, CMYK and anything else Pillow reads;
-    applies the EXIF orientation (phone photos); composites transparency on white and says so with
-    an :class:`ImageConversionWarning`.
+    Accepts PNG, JPEG, TIFF, BMP, WebP and GIF (:data:`ot_style.pixels.decode.READ_FORMATS`) in 8, 16
+    and 32 bits, floating point, grayscale, palette and CMYK; applies the EXIF orientation (phone
+    photos) and converts an embedded colour profile to sRGB; composites transparency on white and uses
+    an animation's first frame, and says so with an :class:`ImageConversionWarning`. A picture larger
+    than ``max_size`` is decoded at a reduced size before it is resized (see
+    :mod:`ot_style.pixels.decode`).
 
     Parameters
     ----------
@@ -125,7 +97,7 @@ def load_image(path, *, max_size: int | None = None, min_size: int | None = None
         A folder, an empty, truncated or non-image file, a decompression bomb, or a picture smaller
         than ``min_size``.
     """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     path = Path(path)
     if not path.exists():
@@ -141,15 +113,16 @@ def load_image(path, *, max_size: int | None = None, min_size: int | None = None
             # Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; both mean "a picture
             # this large would exhaust memory", so both become the same clear error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                im.load()
-                im = ImageOps.exif_transpose(im)
-                image = _pixels_to_float(im, path.name)
+            with Image.open(path, formats=READ_FORMATS) as im:
+                image = decode(im, path.name, max_size=max_size)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _refuse(path, f"it has more pixels than Pillow's safety limit of "
                             f"{Image.MAX_IMAGE_PIXELS} (a possible decompression bomb)") from None
     except UnidentifiedImageError:
-        raise _refuse(path, "it is not a picture Pillow can read (JPEG, PNG, TIFF, ...)") from None
+        raise _refuse(path, "it is not a picture in a format ot-style reads (PNG, JPEG, TIFF, BMP, WebP, "
+                            "GIF)") from None
+    except ValueError as error:  # decode's reason: too many pixels, values that are not brightnesses
+        raise _refuse(path, str(error)) from None
     except (OSError, SyntaxError) as error:  # truncated or corrupt data ("image file is truncated")
         raise _refuse(path, f"the file is truncated or damaged ({error})") from None
     if max_size is not None and max(image.shape[:2]) > max_size:
@@ -321,6 +294,12 @@ def atomic_write(path, write) -> Path:
     return path
 
 
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def save_image(image, path) -> Path:
     """Write a float image in ``[0, 1]`` atomically (:func:`atomic_write`).
 
@@ -343,6 +322,9 @@ def save_image(image, path) -> Path:
     fmt = SAVE_FORMATS[path.suffix.lower()]
     if fmt == "JPEG" and pixels.ndim == 3 and pixels.shape[2] == 4:
         pixels = pixels[:, :, :3]
-    # Pillow's JPEG default (quality 75) visibly blurs fine brush strokes; 95 keeps them.
+    # Pillow's JPEG default (quality 75) visibly blurs fine brush strokes; 95 keeps them. The pixels are
+    # sRGB (the loader converts every profile to it), and the file says so.
     options = {"quality": 95} if fmt in ("JPEG", "WEBP") else {}
+    if fmt in ("PNG", "JPEG", "TIFF", "WEBP"):
+        options["icc_profile"] = _srgb_profile()
     return atomic_write(path, lambda handle: Image.fromarray(pixels).save(handle, format=fmt, **options))

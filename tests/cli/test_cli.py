@@ -72,7 +72,7 @@ def _broken_inputs(tmp_path):
     ("folder", "it is a folder, not a file"),
     ("empty.png", "the file is empty"),
     ("cut.png", "truncated or damaged"),
-    ("notes.png", "not a picture Pillow can read"),
+    ("notes.png", "not a picture in a format ot-style reads"),
     ("tiny.png", r"40x10 pixels but the chosen VGG layers need at least 16"),
 ])
 def test_refused_pictures(tmp_path, capsys, pictures, content, message):
