@@ -8,13 +8,17 @@ VGG19 weights. Checksums of the published files are verified with :func:`verify_
 from __future__ import annotations
 
 import hashlib
+import io
 import pathlib
+import zipfile
 
 import numpy as np
 
 from ..layers import LAYER_INFO
 
 __all__ = ["CONVS", "read_h5", "read_mat", "verify_md5", "file_md5"]
+
+_MAX_MEMBER_BYTES = 1_000_000_000  # a .keras zip member larger than this is not VGG19's 80 MB of weights
 
 #: conv layer name -> (Keras layer name, in channels, out channels), in network order
 CONVS = {}
@@ -58,6 +62,8 @@ def _check_shapes(name, kernel, bias, path) -> tuple[np.ndarray, np.ndarray]:
     _, c_in, c_out = CONVS[name]
     kernel = np.asarray(kernel, dtype=np.float32)
     bias = np.asarray(bias, dtype=np.float32).reshape(-1)
+    if not (np.all(np.isfinite(kernel)) and np.all(np.isfinite(bias))):
+        raise ValueError(f"{path} is damaged: layer {name} holds NaN or infinite weights.")
     if kernel.shape != (3, 3, c_in, c_out) or bias.shape != (c_out,):
         raise ValueError(f"{path} is not VGG19 weights: layer {name} has kernel {kernel.shape} and bias "
                          f"{bias.shape}, VGG19 needs (3, 3, {c_in}, {c_out}) and ({c_out},).")
@@ -85,12 +91,52 @@ def _h5_layer_group(root, keras_name):
     return None
 
 
-def read_h5(path: pathlib.Path, convs) -> tuple[dict, dict]:
-    """Kernels and biases of the conv layers ``convs`` from a Keras HDF5 file (any of its layouts)."""
+def _h5_file(path: pathlib.Path):
+    """An open HDF5 file: the file itself, or the ``*.weights.h5`` inside a Keras 3 ``.keras`` zip."""
     import h5py
 
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.infolist() if m.filename.endswith(".weights.h5")]
+            if len(members) != 1:
+                raise ValueError(f"{path} is a zip file without exactly one *.weights.h5 inside, so it is not "
+                                 "a Keras .keras model.")
+            if members[0].file_size > _MAX_MEMBER_BYTES:
+                raise ValueError(f"{path}'s weights would be {members[0].file_size / 1e9:.1f} GB unpacked; VGG19's "
+                                 "are 0.08 GB.")
+            return h5py.File(io.BytesIO(archive.read(members[0])), "r")
+    return h5py.File(path, "r")
+
+
+def _kernel_and_bias(group, name, path):
+    """The one 4-d and one 1-d float dataset of a layer's group, chosen and checked from their metadata
+    before anything is read (a small file can declare large datasets)."""
+    import h5py
+
+    datasets = []
+    group.visititems(lambda _, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
+    _, c_in, c_out = CONVS[name]
+    four_d = [d for d in datasets if len(d.shape) == 4]
+    one_d = [d for d in datasets if len(d.shape) == 1]
+    if len(four_d) != 1 or len(one_d) != 1:
+        raise ValueError(f"{path} is not VGG19 weights: layer {name} should hold one kernel and one "
+                         f"bias, it holds arrays of shapes {[d.shape for d in datasets]}.")
+    kernel, bias = four_d[0], one_d[0]
+    if kernel.shape != (3, 3, c_in, c_out) or bias.shape != (c_out,):
+        raise ValueError(f"{path} is not VGG19 weights: layer {name} has kernel {kernel.shape} and bias "
+                         f"{bias.shape}, VGG19 needs (3, 3, {c_in}, {c_out}) and ({c_out},).")
+    for dataset in (kernel, bias):
+        if dataset.dtype.kind != "f":
+            raise ValueError(f"{path} is not VGG19 weights: layer {name} holds {dataset.dtype} data, not "
+                             "floating-point numbers.")
+    return kernel[()], bias[()]
+
+
+def read_h5(path: pathlib.Path, convs) -> tuple[dict, dict]:
+    """Kernels and biases of the conv layers ``convs`` from a Keras HDF5 file (any of its layouts, or a
+    Keras 3 ``.keras`` zip)."""
     kernels, biases = {}, {}
-    with h5py.File(path, "r") as handle:
+    with _h5_file(path) as handle:
         root = handle["model_weights"] if "model_weights" in handle else handle  # a whole saved model
         found = [name for name, (keras_name, _, _) in CONVS.items()
                  if _h5_layer_group(root, keras_name) is not None]
@@ -98,14 +144,7 @@ def read_h5(path: pathlib.Path, convs) -> tuple[dict, dict]:
             group = _h5_layer_group(root, CONVS[name][0])
             if group is None:
                 raise _missing(name, path, found)
-            arrays = []
-            group.visititems(lambda _, obj: arrays.append(obj[()]) if isinstance(obj, h5py.Dataset) else None)
-            four_d = [a for a in arrays if a.ndim == 4]
-            one_d = [a for a in arrays if a.ndim == 1]
-            if len(four_d) != 1 or len(one_d) != 1:
-                raise ValueError(f"{path} is not VGG19 weights: layer {name} should hold one kernel and one "
-                                 f"bias, it holds arrays of shapes {[a.shape for a in arrays]}.")
-            kernels[name], biases[name] = _check_shapes(name, four_d[0], one_d[0], path)
+            kernels[name], biases[name] = _check_shapes(name, *_kernel_and_bias(group, name, path), path)
     return kernels, biases
 
 

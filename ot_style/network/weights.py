@@ -111,10 +111,19 @@ class NetworkWeights:
     description: str
 
 
+def _keras_homes() -> list[pathlib.Path]:
+    """Keras's own resolution of its cache folder: ``$KERAS_HOME`` (``~`` expanded) or ``~/.keras``, and
+    ``/tmp/.keras``, where ``keras.utils.get_file`` writes when that folder cannot be written."""
+    home = pathlib.Path(os.path.expanduser(os.environ.get("KERAS_HOME") or os.path.join("~", ".keras")))
+    return [home, pathlib.Path("/tmp") / ".keras"]
+
+
 def keras_cache_path() -> pathlib.Path:
-    """Where Keras keeps the ImageNet VGG19 file: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
-    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return pathlib.Path(home) / "models" / KERAS_FILE_NAME
+    """Where Keras keeps the ImageNet VGG19 file: ``$KERAS_HOME/models`` or ``~/.keras/models``, or
+    ``/tmp/.keras/models`` when Keras had to fall back there (an unwritable home). The first that holds
+    the file; the first otherwise."""
+    candidates = [home / "models" / KERAS_FILE_NAME for home in _keras_homes()]
+    return next((path for path in candidates if path.is_file()), candidates[0])
 
 
 def _random_choice(seed_note: str = "") -> WeightsChoice:
@@ -237,8 +246,8 @@ def load_weights(weights="auto", *, upto: str = "conv5_4", seed: int = 0,
         verify_md5(path, (KERAS_MD5,))
     try:
         kernels, biases = read_h5(path, convs)
-    except OSError as error:  # h5py's error for a file that is not HDF5
-        raise ValueError(f"{path} is not an HDF5 (.h5) weights file ({error}).") from None
+    except (OSError, KeyError, TypeError, RuntimeError) as error:  # h5py's errors for what is not HDF5
+        raise ValueError(f"{path} is not an HDF5 (.h5) weights file that can be read ({error}).") from None
     return NetworkWeights(kernels, biases, "BGR", bgr_mean, choice.description)
 
 
@@ -251,11 +260,10 @@ def download_imagenet_weights() -> pathlib.Path:
     Returns
     -------
     pathlib.Path
-        The cached file (:func:`keras_cache_path`).
+        The cached file, where ``get_file`` wrote it (found by :func:`keras_cache_path` afterwards).
     """
     from keras.utils import get_file
 
-    cache = keras_cache_path()
     path = get_file(KERAS_FILE_NAME, KERAS_URL, cache_subdir="models", file_hash=KERAS_MD5,
-                    cache_dir=str(cache.parent.parent))
-    return pathlib.Path(path)
+                    cache_dir=str(_keras_homes()[0]))
+    return pathlib.Path(path)  # where get_file put it (its own fallback folder included)

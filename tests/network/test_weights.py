@@ -235,3 +235,65 @@ def test_files_that_are_not_vgg19_weights(tmp_path):
         W.resolve_weights(3)
     with pytest.raises(ValueError, match="conv layer name"):
         W.load_weights("random", upto="relu1_1")
+
+
+# ---- damaged or unusual weight files (issue 17) ------------------------------------------------------
+
+def test_nan_or_infinite_weights_are_refused(tmp_path):
+    kernels, biases = known_weights("conv1_2")
+    broken = dict(kernels, conv1_2=kernels["conv1_2"].copy())
+    broken["conv1_2"][1, 1, 0, 0] = np.nan
+    path = write_keras_h5(tmp_path / "nan.h5", broken, biases)
+    with pytest.raises(ValueError, match="nan.h5 is damaged: layer conv1_2 holds NaN or infinite weights"):
+        W.load_weights(path, upto="conv1_2")
+
+
+def test_h5_shapes_and_dtypes_are_checked_before_anything_is_read(tmp_path):
+    import h5py
+
+    path = tmp_path / "huge.h5"
+    with h5py.File(path, "w") as handle:  # declares 2.4 GB of kernel but stores none of it
+        group = handle.create_group("block1_conv1")
+        group.create_dataset("block1_conv1_W_1:0", shape=(3, 3, 3, 20_000_000), dtype="f4")
+        group.create_dataset("block1_conv1_b_1:0", data=np.zeros(64, np.float32))
+    assert path.stat().st_size < 100_000
+    with pytest.raises(ValueError, match=r"layer conv1_1 has kernel \(3, 3, 3, 20000000\)"):
+        W.load_weights(path, upto="conv1_1")
+    path = tmp_path / "refs.h5"
+    with h5py.File(path, "w") as handle:  # object references where the numbers should be
+        group = handle.create_group("block1_conv1")
+        group.create_dataset("block1_conv1_W_1:0", shape=(3, 3, 3, 64), dtype=h5py.ref_dtype)
+        group.create_dataset("block1_conv1_b_1:0", data=np.zeros(64, np.float32))
+    with pytest.raises(ValueError, match="holds object data, not floating-point numbers"):
+        W.load_weights(path, upto="conv1_1")
+
+
+def test_a_keras_zip_is_read_and_a_zip_without_weights_is_refused(tmp_path):
+    import zipfile
+
+    kernels, biases = known_weights("conv1_2")
+    inner = write_keras_h5(tmp_path / "model.weights.h5", kernels, biases)
+    with zipfile.ZipFile(tmp_path / "vgg.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+        archive.write(inner, "model.weights.h5")
+    loaded = W.load_weights(tmp_path / "vgg.keras", upto="conv1_2")
+    np.testing.assert_array_equal(loaded.kernels["conv1_2"], kernels["conv1_2"])
+    with zipfile.ZipFile(tmp_path / "empty.keras", "w") as archive:
+        archive.writestr("config.json", "{}")
+    with pytest.raises(ValueError, match="without exactly one \\*.weights.h5 inside"):
+        W.load_weights(tmp_path / "empty.keras", upto="conv1_2")
+
+
+def test_the_keras_cache_follows_keras_home_with_a_tilde_and_the_tmp_fallback(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KERAS_HOME", "~/my-keras")
+    assert W.keras_cache_path() == tmp_path / "home" / "my-keras" / "models" / W.KERAS_FILE_NAME
+    fallback = pathlib.Path("/tmp/.keras/models") / W.KERAS_FILE_NAME  # where get_file writes if home cannot
+    if fallback.exists():
+        pytest.skip("a real Keras cache file is in /tmp/.keras")
+    fallback.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fallback.write_bytes(b"stand-in")
+        assert W.keras_cache_path() == fallback
+    finally:
+        fallback.unlink()
