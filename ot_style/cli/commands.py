@@ -132,11 +132,14 @@ def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
     ``scale_of_step``, a list, receives the scale index of every evaluation."""
     from tqdm import tqdm
 
-    from ..engine.plan import plan_run
+    from ..engine.plan import check_memory, plan_run
 
     resolved = _resolved(cfg, kwargs)
     reference = content if content is not None else styles[0]
-    total = plan_run(resolved, reference.shape, [s.shape for s in styles], resolved.layers).total_steps
+    plan = plan_run(resolved, reference.shape, [s.shape for s in styles], resolved.layers)
+    check_memory(plan, resolved.layers + (resolved.content_layer,))  # before the bar and the network
+    total = plan.total_steps
+    _resolve_weights(kwargs.get("weights"), cfg)
     _import_tensorflow_quietly()
     from ..engine.synthesis import stylize
 
@@ -204,7 +207,6 @@ def _cmd_transfer(args, cfg) -> int:
         mixing_weights(kwargs["style_weights"], len(args.style))
     content = _load(args.content, layers) if args.command == "transfer" else None
     styles = [_load(path, layers) for path in args.style]
-    _resolve_weights(args.weights, cfg)
     return _finish_run(_run(content, styles, cfg=cfg, **kwargs), output)
 
 
@@ -222,7 +224,6 @@ def _cmd_demo(args, cfg) -> int:
     settings = _resolved(cfg, kwargs)
     _say(f"demo: {DEMO_CONTENT} in the style of {DEMO_STYLE}, loss {settings.loss}, {settings.size} px, "
          f"{format_steps(settings.steps)} steps per scale{' (fast mode: OT_STYLE_FAST=1)' if fast_mode() else ''}")
-    _resolve_weights(args.weights, cfg)
     scale_of_step = []
     result = _run(content, [style], cfg=cfg, scale_of_step=scale_of_step, **kwargs)
     if result.interrupted or result.evaluations == 0:
@@ -323,9 +324,17 @@ def main(argv=None) -> int:
         # so nothing half-written is left behind.
         _err(f"Interrupted after {time.perf_counter() - started:.0f} s; no file was left half-written.")
         return EXIT_INTERRUPTED
+    except MemoryError:
+        _err(f"ot-style {args.command}: error: the machine ran out of memory; use a smaller --size.")
+        return EXIT_USAGE
     except (ValueError, FileNotFoundError, OSError) as error:
         message = str(error) or type(error).__name__
         if isinstance(error, OSError) and error.filename and str(error.filename) not in message:
             message += f": {error.filename}"
         _err(f"ot-style {args.command}: error: {message}")
+        return EXIT_USAGE
+    except Exception as error:
+        if type(error).__name__ != "ResourceExhaustedError":  # TensorFlow's out-of-memory, not imported here
+            raise
+        _err(f"ot-style {args.command}: error: TensorFlow ran out of memory; use a smaller --size.")
         return EXIT_USAGE

@@ -9,11 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+import os
+
 from ..config import StyleConfig, steps_per_scale
-from ..layers import deepest_layer, min_image_side
+from ..layers import LAYER_INFO, VGG19_LAYERS, deepest_layer, min_image_side, spatial_size
 from ..pixels.images import fit_size
 
-__all__ = ["ScalePlan", "RunPlan", "plan_run"]
+__all__ = ["ScalePlan", "RunPlan", "plan_run", "memory_needed", "available_memory", "check_memory"]
+
+# Peak resident memory of one evaluation is about MEMORY_PER_ACTIVATION_BYTE x the bytes of the float32
+# activations from the image to the deepest layer, plus MEMORY_BASE for Python, TensorFlow and the
+# network (a least-squares line through peak RSS at 1024 and 1920 px on a 2-core VM: 3.8 and 10.7 GB;
+# benchmarks/README.md). Rounded up, so that a refusal errs on the safe side.
+MEMORY_PER_ACTIVATION_BYTE = 1.3
+MEMORY_BASE = 1.1e9
 
 
 @dataclass(frozen=True)
@@ -97,3 +107,51 @@ def plan_run(config: StyleConfig, reference_shape, style_shapes, layers) -> RunP
     budgets = steps_per_scale(config.steps, len(planned))
     return RunPlan(tuple(ScalePlan(side, size, styles, int(budget))
                          for (side, size, styles), budget in zip(planned, budgets)))
+
+
+def _activation_bytes(size, layers) -> int:
+    h, w = size
+    deepest = VGG19_LAYERS.index(deepest_layer(layers))
+    return sum(4 * math.prod(spatial_size(h, w, row.name)) * row.channels for row in LAYER_INFO[: deepest + 1])
+
+
+def memory_needed(plan: RunPlan, layers) -> float:
+    """Bytes of memory the largest scale of ``plan`` needs at its peak (see :data:`MEMORY_BASE`)."""
+    largest = max(plan.scales, key=lambda scale: scale.size[0] * scale.size[1])
+    return MEMORY_PER_ACTIVATION_BYTE * _activation_bytes(largest.size, layers) + MEMORY_BASE
+
+
+def available_memory() -> float | None:
+    """Bytes of memory this machine can still give (Linux's MemAvailable), or None where unknown."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(plan: RunPlan, layers, available: float | None = None) -> None:
+    """Refuse, before anything is allocated, a run whose largest scale cannot fit in memory.
+
+    Raises
+    ------
+    ValueError
+        Naming what the size needs, what is available and the largest long side that fits.
+    """
+    available = available_memory() if available is None else available
+    need = memory_needed(plan, layers)
+    if available is None or need <= available:
+        return
+    side = plan.scales[-1].long_side
+    # The activations grow like the square of the long side; the base does not.
+    fits = side * math.sqrt(max(available - MEMORY_BASE, 0.0) / max(need - MEMORY_BASE, 1.0))
+    fits = max(16, int(fits) // 16 * 16)
+    raise ValueError(f"A {side}-px picture needs about {need / 1e9:.1f} GB of memory, but this machine has "
+                     f"{available / 1e9:.1f} GB available; the largest size that fits is about {fits} px.")
+

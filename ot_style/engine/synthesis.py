@@ -25,7 +25,7 @@ from ..layers import check_layers
 from ..pixels.colour import preserve_luminance, transfer_gaussian, transfer_sliced
 from ..pixels.images import read_image, resize
 from .optimizers import Iterate, LossAndGradient, StopRequested, Tracker, run_adam, run_lbfgs
-from .plan import RunPlan, ScalePlan, plan_run
+from .plan import RunPlan, ScalePlan, check_memory, plan_run
 
 __all__ = ["stylize", "StyleResult", "Iterate"]
 
@@ -160,6 +160,7 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
     reference = content if content is not None else styles[0]
     plan = plan_run(cfg, reference.shape, [s.shape for s in styles],
                     needed + (tuple(extractor.layers) if extractor is not None else ()))
+    check_memory(plan, needed)
     extractor = _network(extractor, needed, cfg)
     if cfg.colour_transfer is not None:
         styles = _recolour_styles(styles, content, plan, cfg)

@@ -444,7 +444,7 @@ def test_real_sigint_in_a_subprocess(tmp_path, pictures):
     assert proc.returncode == 130, text
     assert f"Interrupted: the best image so far was saved to {tmp_path / 'out.png'}" in text
     assert "Traceback" not in text
-    assert load_image(tmp_path / "out.png").shape == (53, 64, 3)  # fast mode: the long side 64
+    assert load_image(tmp_path / "out.png").shape == (27, 32, 3)
     assert sorted(os.listdir(tmp_path)) == ["content.png", "out.png", "stderr.txt", "style.png"]
 
 
@@ -580,3 +580,23 @@ def test_a_path_that_is_not_utf8_is_printed_without_an_error(tmp_path, pictures)
     assert done.returncode == 0, done.stderr
     assert b"wrote " in done.stdout and b"\\udce9" in done.stdout and b"Traceback" not in done.stderr
     assert os.path.exists(folder + b"/out.png")
+
+
+def test_a_size_beyond_the_machines_memory_is_one_sentence(tmp_path, capsys, pictures):
+    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "big.png", "--size", "20000",
+                        "--weights", "random")
+    assert code == 2 and "A 20000-px picture needs about" in err and "the largest size that fits" in err
+    assert err.strip().count("\n") <= 2 and "Traceback" not in err and not (tmp_path / "big.png").exists()
+
+
+def test_running_out_of_memory_anyway_is_one_line(tmp_path, capsys, pictures, monkeypatch):
+    class ResourceExhaustedError(Exception):  # TensorFlow's, by name
+        pass
+
+    for error in (MemoryError(), ResourceExhaustedError("OOM when allocating tensor")):
+        def stylize(*args, error=error, **kwargs):
+            raise error
+
+        monkeypatch.setitem(sys.modules, "ot_style.engine.synthesis", types.SimpleNamespace(stylize=stylize))
+        code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "o.png", "--weights", "random")
+        assert code == 2 and "ran out of memory; use a smaller --size" in err and "Traceback" not in err

@@ -51,3 +51,21 @@ def test_no_planned_scale_is_below_the_networks_minimum(size, height, width, sty
     for scale in plan.scales:
         for h, w in (scale.size, *scale.style_sizes):
             assert min(spatial_size(h, w, "relu5_1")) >= 1
+
+
+def test_a_size_that_cannot_fit_is_refused_naming_the_largest_that_does():
+    from ot_style.engine.plan import check_memory, memory_needed
+
+    small = plan_run(DEFAULT, (480, 640, 3), [(512, 512, 3)], LAYERS)
+    large = plan_run(DEFAULT.with_size(4096), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    assert memory_needed(large, LAYERS) > 100 * (memory_needed(small, LAYERS) - 1.1e9)  # activations ~ size^2
+    check_memory(small, LAYERS, available=24e9)  # 256 px fits anywhere
+    with pytest.raises(ValueError, match=r"A 4096-px picture needs about .* GB of memory, but this machine has "
+                                         r"8.0 GB available; the largest size that fits is about (\d+) px") as info:
+        check_memory(large, LAYERS, available=8e9)
+    fits = int(str(info.value).rsplit("about ", 1)[1].split(" ")[0])
+    suggested = plan_run(DEFAULT.with_size(fits), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    check_memory(suggested, LAYERS, available=8e9)  # the size it names does fit
+    bigger = plan_run(DEFAULT.with_size(fits + 128), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    with pytest.raises(ValueError):
+        check_memory(bigger, LAYERS, available=8e9)  # and not much more
