@@ -17,6 +17,7 @@ then ``os.replace``: figures and pictures alike), :func:`save_image` on top of i
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import warnings
 from pathlib import Path
@@ -31,6 +32,23 @@ __all__ = ["load_image", "read_image", "save_image", "atomic_write", "check_writ
 # Extension -> Pillow format name for the files :func:`save_image` writes.
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                 ".bmp": "BMP", ".webp": "WEBP"}
+
+
+# What Pillow's decoders raise on damaged data: OSError ("image file is truncated") and SyntaxError
+# (bad headers) by design, and the others from parsers reading past a cut block (a GIF's block size
+# byte, a TIFF tag's offset), a header without dimensions, or a zero field divided by. The others
+# count as damage only when Pillow raised them; from ot-style's own code they are bugs and propagate.
+_DAMAGED = (OSError, SyntaxError)
+_PARSER_SLIPS = (EOFError, IndexError, KeyError, TypeError, ZeroDivisionError, struct.error)
+
+
+def _raised_by_pillow(error: BaseException) -> bool:
+    import PIL
+
+    frame = error.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and Path(frame.tb_frame.f_code.co_filename).is_relative_to(Path(PIL.__file__).parent)
 
 
 def _refuse(path: Path, reason: str) -> ValueError:
@@ -123,8 +141,12 @@ def load_image(path, *, max_size: int | None = None, min_size: int | None = None
                             "GIF)") from None
     except ValueError as error:  # decode's reason: too many pixels, values that are not brightnesses
         raise _refuse(path, str(error)) from None
-    except (OSError, SyntaxError) as error:  # truncated or corrupt data ("image file is truncated")
+    except _DAMAGED as error:  # truncated or corrupt data ("image file is truncated")
         raise _refuse(path, f"the file is truncated or damaged ({error})") from None
+    except _PARSER_SLIPS as error:  # a cut GIF block, a TIFF without dimensions
+        if not _raised_by_pillow(error):
+            raise
+        raise _refuse(path, f"the file is truncated or damaged ({type(error).__name__}: {error})") from None
     if max_size is not None and max(image.shape[:2]) > max_size:
         image = resize(image, fit_size(image.shape, int(max_size)))
     if min_size is not None and min(image.shape[:2]) < min_size:

@@ -130,6 +130,18 @@ def _valid_files():
 VALID = _valid_files()
 
 
+def _assert_picture_or_sentence(path):
+    try:
+        image = load_image(path)
+    except ValueError as error:
+        message = str(error)
+        assert message.startswith("Cannot use") and "\n" not in message, message
+        return
+    assert image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3
+    assert np.all(np.isfinite(image)) and image.min() >= 0.0 and image.max() <= 1.0
+
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fmt=st.sampled_from(sorted(VALID)), data=st.data())
 def test_fuzz_damaged_files_give_a_picture_or_one_clear_sentence(tmp_path, fmt, data):
@@ -147,11 +159,29 @@ def test_fuzz_damaged_files_give_a_picture_or_one_clear_sentence(tmp_path, fmt, 
             original = bytearray(b"\0")
     path = tmp_path / f"fuzz.{fmt.lower()}"
     path.write_bytes(bytes(original))
-    try:
-        image = load_image(path)
-    except ValueError as error:
-        message = str(error)
-        assert message.startswith("Cannot use") and "\n" not in message
-        return
-    assert image.dtype == np.float32 and image.ndim == 3 and image.shape[2] == 3
-    assert np.all(np.isfinite(image)) and image.min() >= 0.0 and image.max() <= 1.0
+    _assert_picture_or_sentence(path)
+
+
+@pytest.mark.parametrize("fmt", sorted(VALID))
+def test_every_truncation_gives_a_picture_or_one_clear_sentence(tmp_path, fmt):
+    # A download cut short is the commonest damage; every length is tried (a GIF cut inside its
+    # image-data block once raised Pillow's IndexError).
+    whole = VALID[fmt]
+    step = max(1, len(whole) // 400)
+    for length in range(1, len(whole), step):
+        path = tmp_path / f"cut{length}.{fmt.lower()}"
+        path.write_bytes(whole[:length])
+        _assert_picture_or_sentence(path)
+
+
+def test_a_bug_in_ot_styles_own_decoding_is_not_reported_as_a_damaged_file(tmp_path, monkeypatch):
+    from ot_style.pixels import images
+
+    Image.fromarray(PICTURE).save(tmp_path / "fine.png")
+
+    def broken(im, name, max_size=None):
+        raise TypeError("a bug in ot-style")
+
+    monkeypatch.setattr(images, "decode", broken)
+    with pytest.raises(TypeError, match="a bug in ot-style"):
+        load_image(tmp_path / "fine.png")
