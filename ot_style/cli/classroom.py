@@ -19,7 +19,9 @@ The browser suite (``tests/browser/test_classroom.py``) starts :func:`serve` and
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,6 +39,14 @@ CELL_TIMEOUT_S = 300
 # The heading from which a notebook holds checks for the test suite, not for a class.
 CHECKS_HEADING = "## Checks"
 STOP_TIMEOUT_S = 15
+# Seconds a kernel may sit idle before it is shut down (a tab left open holds about a gigabyte).
+CULL_IDLE_S = 1800
+# Memory one playground kernel is given when the default cap is worked out: TensorFlow, VGG19 and a
+# default run measure about 1.1 GB at their peak (benchmarks/README.md, "Memory"), plus headroom.
+KERNEL_BYTES = 1.5e9
+# Memory kept back for the server, the teacher's browser and the rest of the machine.
+RESERVE_BYTES = 1.0e9
+MAX_KERNELS_LIMIT = 64
 
 
 def _notebook_folders() -> list[Path]:
@@ -117,7 +127,7 @@ def _free_port() -> int:
 
 def voila_command(notebook: str | os.PathLike | None = None, *, port: int | None = None,
                   open_browser: bool = True, cell_timeout: int = CELL_TIMEOUT_S,
-                  python: str | None = None) -> list[str]:
+                  python: str | None = None, token: str | None = None) -> list[str]:
     """The command that serves ``notebook`` (default: the playground) with Voila.
 
     Parameters
@@ -132,6 +142,9 @@ def voila_command(notebook: str | os.PathLike | None = None, *, port: int | None
         Seconds each cell may run before it is interrupted (must be positive: never an unbounded wait).
     python : str, optional
         The interpreter (default: the running one).
+    token : str, optional
+        The token every request must carry (``?token=...`` once; a cookie afterwards). :func:`serve`
+        always passes a random one.
 
     Returns
     -------
@@ -152,17 +165,60 @@ def voila_command(notebook: str | os.PathLike | None = None, *, port: int | None
                f"--VoilaExecutor.timeout={cell_timeout}",
                "--VoilaExecutor.interrupt_on_timeout=True",
                "--VoilaExecutor.startup_timeout=120"]
+    if token is not None:
+        command.append(f"--token={token}")
     if not open_browser:
         command.append("--no-browser")
     return command
 
 
+def default_max_kernels(available: float | None = None) -> int:
+    """How many playground kernels this machine can hold at once: its available memory, less
+    :data:`RESERVE_BYTES`, over :data:`KERNEL_BYTES` (at least 1, at most :data:`MAX_KERNELS_LIMIT`;
+    4 where the available memory is unknown)."""
+    from ..engine.plan import available_memory
+
+    available = available_memory() if available is None else available
+    if available is None:
+        return 4
+    return int(min(MAX_KERNELS_LIMIT, max(1, (available - RESERVE_BYTES) // KERNEL_BYTES)))
+
+
+#: Voila's settings that the command line cannot carry (traitlets passes Dict values as strings, and
+#: "False" is true): written as voila.json where Voila looks first, its working folder.
+def classroom_settings(max_kernels: int) -> dict:
+    """``voila.json`` for classroom mode: Host check on, idle kernels culled, at most ``max_kernels``
+    kernels at once, websocket messages up to 64 MiB.
+
+    Voila 0.5 turns jupyter_server's Host check off (``allow_remote_access=True``), which lets a page
+    on another site reach the server through DNS rebinding; ``tornado_settings`` are applied after,
+    so they turn it back on. A student's tab left open keeps a kernel (TensorFlow and VGG19, about a
+    gigabyte): kernels idle for :data:`CULL_IDLE_S` are shut down, and a page beyond the cap gets a
+    page saying the classroom is full (:mod:`ot_style.cli.kernel_cap`). The websocket limit is above
+    the playground's own upload limit, so a too-large upload reaches the kernel and is refused there
+    with a message instead of dropping the connection.
+    """
+    if int(max_kernels) < 1:
+        raise ValueError(f"The classroom must serve at least one page at once, not {max_kernels!r}.")
+    return {"Voila": {"tornado_settings": {"allow_remote_access": False,
+                                           "local_hostnames": ["localhost", "127.0.0.1"],
+                                           "websocket_max_message_size": 64 * 1024 * 1024}},
+            "VoilaConfiguration": {"multi_kernel_manager_class": "ot_style.cli.kernel_cap.CappedKernelManager"},
+            "CappedKernelManager": {"max_kernels": int(max_kernels)},
+            "MappingKernelManager": {"cull_idle_timeout": CULL_IDLE_S, "cull_interval": 60,
+                                     "cull_connected": False}}
+
+
 def serve(notebook: str | os.PathLike | None = None, *, port: int | None = None,
-          open_browser: bool = True, cell_timeout: int = CELL_TIMEOUT_S) -> int:
+          open_browser: bool = True, cell_timeout: int = CELL_TIMEOUT_S, token: str | None = None,
+          max_kernels: int | None = None) -> int:
     """Serve the playground (or ``notebook``) as an app until stopped; returns Voila's exit code.
 
     Blocks. Ctrl-C or SIGTERM stops Voila (SIGTERM, then a kill after a timeout) and returns 0.
-    The notebook is served from a temporary copy made by :func:`classroom_notebook`.
+    The notebook is served from a temporary copy made by :func:`classroom_notebook`, with
+    :func:`classroom_settings`, and only to requests that carry ``token`` (a random one by default):
+    the page's address with the token is printed, and opened in the browser if ``open_browser``.
+    At most ``max_kernels`` pages run at once (default: :func:`default_max_kernels`).
 
     Raises
     ------
@@ -179,11 +235,24 @@ def serve(notebook: str | os.PathLike | None = None, *, port: int | None = None,
     if importlib.util.find_spec("voila") is None:
         raise ModuleNotFoundError("Classroom mode needs Voila: pip install 'ot-style[classroom]'.",
                                   name="voila")
+    token = secrets.token_urlsafe(24) if token is None else str(token)
+    port = _free_port() if port is None else port
+    max_kernels = default_max_kernels() if max_kernels is None else int(max_kernels)
+    settings = classroom_settings(max_kernels)
     with tempfile.TemporaryDirectory(prefix="ot-style-classroom-") as folder:
         app = Path(folder) / source.name
         nbformat.write(classroom_notebook(source, workdir=Path.cwd()), os.fspath(app))
-        command = voila_command(app, port=port, open_browser=open_browser, cell_timeout=cell_timeout)
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL)
+        (Path(folder) / "voila.json").write_text(json.dumps(settings, indent=1))
+        command = voila_command(app, port=port, open_browser=False, cell_timeout=cell_timeout, token=token)
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, cwd=folder)
+        url = f"http://127.0.0.1:{port}/?token={token}"
+        # the command line's own output
+        print(f"classroom mode: open {url}\n(at most {max_kernels} pages at once; idle pages close after "
+              f"{CULL_IDLE_S // 60} minutes)", flush=True)
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(url)
         previous = None
         if _in_main_thread():  # SIGTERM (e.g. from a test or a service manager) stops Voila too
             previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)

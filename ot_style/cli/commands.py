@@ -285,7 +285,8 @@ def _cmd_classroom(args, cfg) -> int:
     try:
         from .classroom import serve
 
-        return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser) or 0)
+        return int(serve(args.notebook, port=args.port, open_browser=not args.no_browser,
+                         max_kernels=args.max_kernels) or 0)
     except ModuleNotFoundError as error:  # Voila is an optional dependency
         if (error.name or "").split(".")[0] == "voila":
             raise UsageError("Classroom mode needs Voila: pip install 'ot-style[classroom]'.") from None

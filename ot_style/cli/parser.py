@@ -165,4 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_positive_int, metavar="N", help="port (default: a free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
     p.add_argument("--notebook", metavar="PATH", help="serve this notebook instead of the playground")
+    p.add_argument("--max-kernels", type=_positive_int, metavar="N",
+                   help="most pages open at once, each a kernel of about 1 GB (default: what this "
+                        "machine's available memory holds)")
     return parser

@@ -266,7 +266,7 @@ def playground(content="houses.png", style="swirls.png", *, config=None, weights
 
     ``content``/``style`` are arrays, paths or bundled asset names (``content=None``: texture).
     """
-    model = Playground(content, style, config=config, weights=weights)
+    model = Playground(content, style, config=config, weights=weights, max_size=max_size)
     return PlaygroundUI(model, content_name=content if isinstance(content, str) else None,
                         style_name=style if isinstance(style, str) else None, max_size=max_size)
 

@@ -49,6 +49,8 @@ __all__ = ["Playground", "RELU_LAYERS", "PreviewEvent", "load_source"]
 
 # Largest side an uploaded or bundled picture is kept at; ``stylize`` resizes to the run's size.
 _MAX_SOURCE_SIZE = 1024
+#: Largest upload the playground reads (a browser sends it over the kernel's websocket).
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 # After a preview that took t seconds to produce and draw, wait at least this many times t before
 # the next one, so previews use at most about 1/(1 + this) of the run's time.
 _PREVIEW_SHARE_INVERSE = 4.0
@@ -107,9 +109,14 @@ class Playground:
     """
 
     def __init__(self, content=None, style=None, *, config: StyleConfig | None = None,
-                 weights: str | None = None, min_preview_interval: float = 0.5):
+                 weights: str | None = None, min_preview_interval: float = 0.5, max_size: int = 1024,
+                 max_steps: int = 1000, folder=None):
         base = config if config is not None else default_config()
         self.base_config = base
+        # The model's own limits: a page can set a widget's value (or its max) to anything, so what
+        # the sliders allow is enforced here, not only in the browser (classroom mode).
+        self.max_size, self.max_steps = int(max_size), int(max_steps)
+        self.folder = folder
         self.content = None if content is None else load_source(content)
         self.style = None if style is None else load_source(style)
         self.loss = base.loss
@@ -156,6 +163,9 @@ class Playground:
         """
         # Keep the uploaded file's own name so messages speak of it, not of a temporary path.
         safe_name = os.path.basename(str(name)) or "upload.png"
+        if len(data) > MAX_UPLOAD_BYTES:
+            return (f"Could not use {safe_name!r} as the {kind} image: it is {len(data) / 1e6:.1f} MB, and "
+                    f"uploads are limited to {MAX_UPLOAD_BYTES / 1e6:.1f} MB here; send a smaller picture.")
         with tempfile.TemporaryDirectory(prefix="ot-style-upload-") as folder:
             path = os.path.join(folder, safe_name)
             try:
@@ -178,6 +188,11 @@ class Playground:
         layers, weights = self.active_layers()
         if not layers:
             raise ValueError("Switch on at least one layer with a weight above 0 before running.")
+        if int(self.size) > self.max_size:
+            raise ValueError(f"The size is at most {self.max_size} px here, not {int(self.size)}.")
+        budget = self.steps if isinstance(self.steps, (tuple, list)) else (self.steps,)
+        if max(int(b) for b in budget) > self.max_steps:
+            raise ValueError(f"At most {self.max_steps} steps per scale here, not {max(budget)}.")
         return self.base_config.replace(content_loss=self.content_loss).with_changes(
             loss=self.loss, optimizer=self.optimizer, content_weight=float(self.content_weight),
             size=int(self.size), steps=self.steps, seed=int(self.seed), weights=self.weights,
@@ -223,14 +238,27 @@ class Playground:
         """Ask the run to stop; the engine returns the best image so far (``interrupted=True``)."""
         self._stop.set()
 
-    def save(self, path) -> str:
-        """Write the last result's best image atomically to ``path``; return the path written."""
+    def save(self, name, *, replace: bool = False) -> str:
+        """Write the last result's best image atomically as ``name`` in :attr:`folder` (default: the
+        working folder); return the path written.
+
+        ``name`` is a plain file name (``stylized.png``), never a path: a page can type anything into the
+        Save box, and nothing outside the working folder may be written. An existing file is kept
+        unless ``replace``.
+        """
         from ..pixels.images import save_image
 
         if self.result is None:
             raise ValueError("There is no image to save yet; press Run first.")
+        name = str(name).strip()
+        if not name or name in (".", "..") or os.path.basename(name) != name or "\\" in name or os.path.isabs(name):
+            raise ValueError(f"Save takes a file name such as stylized.png, not {name!r}: the picture goes into "
+                             "the folder the notebook runs in.")
+        path = os.path.join(self.folder or os.getcwd(), name)
+        if os.path.lexists(path) and not replace:
+            raise ValueError(f"{name} already exists there; choose another name (nothing was replaced).")
         save_image(self.result.image, path)
-        return str(path)
+        return path
 
     @property
     def total_steps(self) -> int:

@@ -20,13 +20,14 @@ pytestmark = pytest.mark.browser
 RENDER_TIMEOUT_MS = 240_000  # Voila shows the page after every cell ran (TF import, widgets) on busy cores
 RUN_TIMEOUT_MS = 240_000
 CELL_TIMEOUT_S = 240
+TOKEN = "classroom-test-token"
 
 
 @pytest.fixture
 def classroom_server(tmp_path, _browser_requirements):
     port = free_port()
     code = ("import sys\nfrom ot_style.cli.classroom import serve\n"
-            f"sys.exit(serve(port={port}, open_browser=False, cell_timeout={CELL_TIMEOUT_S}))")
+            f"sys.exit(serve(port={port}, open_browser=False, cell_timeout={CELL_TIMEOUT_S}, token={TOKEN!r}))")
     workdir = tmp_path / "class"
     workdir.mkdir()
     server = start_voila_command([sys.executable, "-c", code], state=tmp_path / "state", cwd=workdir,
@@ -37,7 +38,7 @@ def classroom_server(tmp_path, _browser_requirements):
 
 
 def test_classroom_shows_the_playground_without_code_and_run_makes_a_picture(page, classroom_server):
-    page.goto(classroom_server.url + "/", timeout=RENDER_TIMEOUT_MS)
+    page.goto(classroom_server.url + f"/?token={TOKEN}", timeout=RENDER_TIMEOUT_MS)
     ui = page.locator(".ot-style-playground")
     expect(ui).to_be_visible(timeout=RENDER_TIMEOUT_MS)
 

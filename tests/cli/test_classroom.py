@@ -124,3 +124,112 @@ def test_playground_copy_keeps_the_playground_and_drops_its_checks():
     assert any("playground(" in src for src in code)
     assert not any("assert" in src for src in code)
     assert len(nb.cells) < len(source.cells)
+
+
+def test_the_settings_turn_the_host_check_back_on_cull_idle_kernels_and_cap_them():
+    settings = classroom.classroom_settings(3)
+    assert settings["Voila"]["tornado_settings"]["allow_remote_access"] is False  # a real False, not "False"
+    assert settings["MappingKernelManager"]["cull_idle_timeout"] == classroom.CULL_IDLE_S > 0
+    assert settings["CappedKernelManager"]["max_kernels"] == 3
+    module, name = settings["VoilaConfiguration"]["multi_kernel_manager_class"].rsplit(".", 1)
+    import importlib
+
+    assert getattr(importlib.import_module(module), name).max_kernels.default_value == 0
+    with pytest.raises(ValueError, match="at least one page"):
+        classroom.classroom_settings(0)
+    command = classroom.voila_command(port=8899, token="abc")
+    assert _option(command, "--token") == "abc"
+
+
+def test_the_default_cap_is_what_the_available_memory_holds():
+    kernel, reserve = classroom.KERNEL_BYTES, classroom.RESERVE_BYTES
+    assert classroom.default_max_kernels(reserve + 5.5 * kernel) == 5
+    assert classroom.default_max_kernels(reserve / 2) == 1  # a small machine still serves one page
+    assert classroom.default_max_kernels(1e15) == classroom.MAX_KERNELS_LIMIT
+    assert classroom.default_max_kernels(None) >= 1
+
+
+def test_the_capped_manager_refuses_the_kernel_beyond_the_cap_with_a_sentence():
+    import asyncio
+
+    from tornado.web import HTTPError
+
+    from ot_style.cli.kernel_cap import CappedKernelManager
+
+    started = []
+
+    async def scenario():
+        manager = CappedKernelManager(max_kernels=2)
+        manager.list_kernel_ids = lambda: list(started)
+
+        async def fake_start(self, *, kernel_id=None, path=None, **kwargs):
+            await asyncio.sleep(0.01)  # two pages arriving together both count while they start
+            started.append(f"k{len(started)}")
+            return started[-1]
+
+        import jupyter_server.services.kernels.kernelmanager as km
+
+        original = km.AsyncMappingKernelManager.start_kernel
+        km.AsyncMappingKernelManager.start_kernel = fake_start
+        try:
+            first = await asyncio.gather(manager.start_kernel(), manager.start_kernel(),
+                                         manager.start_kernel(), return_exceptions=True)
+        finally:
+            km.AsyncMappingKernelManager.start_kernel = original
+        return first
+
+    results = asyncio.run(scenario())
+    assert results[:2] == ["k0", "k1"]
+    assert isinstance(results[2], HTTPError) and results[2].status_code == 503
+    assert results[2].reason.startswith("The classroom is full (2 pages open, the most this machine serves")
+
+
+@pytest.mark.slow
+def test_a_request_without_the_token_or_from_another_host_or_beyond_the_cap_is_refused(tmp_path):
+    """Voila served by ``serve``: the tokenised address works, a missing token or a DNS-rebinding Host
+    header does not, and with a cap of one the second page says the classroom is full (plain HTTP;
+    the browser suite opens the page itself)."""
+    import http.client
+    import os
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    code = ("import sys\nfrom ot_style.cli.classroom import serve\n"
+            f"sys.exit(serve(port={port}, open_browser=False, token='sesame', max_kernels=1))")
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, OT_STYLE_FAST="1"))
+    try:
+        deadline = time.monotonic() + 120  # a bound, not a measurement
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.3)
+
+        def fetch(path, host=f"127.0.0.1:{port}"):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=240)
+            connection.request("GET", path, headers={"Host": host})
+            response = connection.getresponse()
+            body = response.read().decode("utf-8", "replace")
+            connection.close()
+            return response.status, response.getheader("Location") or "", body
+
+        def status(path, host=f"127.0.0.1:{port}"):
+            return fetch(path, host)[:2]
+
+        # (Voila answers an unknown path with a redirect to its files; without a token, to the login page.)
+        with_token, no_token = status("/api/kernels?token=sesame"), status("/api/kernels")
+        assert with_token[0] in (200, 302) and "login" not in with_token[1]
+        assert no_token[0] == 302 and "/login" in no_token[1]
+        assert status("/api/kernels?token=sesame", host=f"rebound.example:{port}")[0] == 403
+        first = fetch("/?token=sesame")  # renders the playground: one kernel, kept for its widgets
+        assert first[0] == 200 and "Run" in first[2]
+        second = fetch("/?token=sesame")
+        assert second[0] == 503 and "503: The classroom is full (1 page open" in second[2]
+    finally:
+        process.terminate()
+        out, _ = process.communicate(timeout=60)
+    assert f"classroom mode: open http://127.0.0.1:{port}/?token=sesame" in out

@@ -346,9 +346,11 @@ def test_classroom_calls_serve(capsys, monkeypatch):
     fake = types.SimpleNamespace(serve=lambda notebook=None, **kw: calls.append((notebook, kw)) or 0)
     monkeypatch.setitem(sys.modules, "ot_style.cli.classroom", fake)
     assert _run(capsys, "classroom", "--port", "8899", "--no-browser")[0] == 0
-    assert calls == [(None, {"port": 8899, "open_browser": False})]
-    assert _run(capsys, "classroom", "--notebook", "x.ipynb")[0] == 0
-    assert calls[-1] == ("x.ipynb", {"port": None, "open_browser": True})
+    assert calls == [(None, {"port": 8899, "open_browser": False, "max_kernels": None})]
+    assert _run(capsys, "classroom", "--notebook", "x.ipynb", "--max-kernels", "3")[0] == 0
+    assert calls[-1] == ("x.ipynb", {"port": None, "open_browser": True, "max_kernels": 3})
+    code, _, err = _run(capsys, "classroom", "--max-kernels", "0")
+    assert code == 2 and "--max-kernels" in err
 
 
 # --- real runs of the engine (random weights, tiny pictures) ----------------------------------------

@@ -243,20 +243,64 @@ def test_changing_controls_mid_run_does_not_change_the_running_config():
     assert nxt.loss == "gram" and nxt.steps == 50 and "relu5_1" not in nxt.layers
 
 
-def test_save_writes_the_best_image(tmp_path):
+def test_save_writes_a_plain_file_name_into_the_working_folder_and_never_replaces(tmp_path, monkeypatch):
     from ot_style.pixels.images import load_image
 
+    monkeypatch.chdir(tmp_path)
     ui = _tiny_ui()
-    ui.save_path.value = str(tmp_path / "out.png")
+    ui.save_path.value = "out.png"
     ui.save_button.click()
     assert "no image to save" in ui.message.value
     ui.model.run(block=True)
     ui.save_button.click()
     saved = load_image(tmp_path / "out.png")
     np.testing.assert_allclose(saved, ui.model.result.image, atol=1 / 255 + 1e-6)
-    ui.save_path.value = str(tmp_path / "missing-folder" / "out.png")
-    ui.save_button.click()
-    assert "does not exist" in ui.message.value
+    before = (tmp_path / "out.png").read_bytes()
+    ui.save_button.click()  # again: the file is there now, and it is kept
+    assert "already exists" in ui.message.value and (tmp_path / "out.png").read_bytes() == before
+    (tmp_path / "outside").mkdir()
+    victim = tmp_path / "outside" / "notes.png"
+    victim.write_bytes(b"the teacher's file")
+    for typed in (str(victim), "../outside/notes.png", "outside/notes.png", "..", ""):
+        ui.save_path.value = typed  # what a page can type into the box
+        ui.save_button.click()
+        assert "Save takes a file name" in ui.message.value, typed
+    assert victim.read_bytes() == b"the teacher's file"
+    assert ui.model.save("again.png", replace=False).endswith("again.png")
+    assert ui.model.save("again.png", replace=True).endswith("again.png")  # only when asked
+
+
+def test_the_model_enforces_its_limits_whatever_the_page_sets(tmp_path):
+    ui = _tiny_ui()
+    ui.size.max = 100_000  # a page can raise a slider's max ...
+    ui.size.value = 4096
+    assert ui.model.size == 4096
+    ui.run_button.click()  # ... but the model refuses what it does not allow
+    assert "The size is at most 512 px here" in ui.message.value and not ui.model.running
+    ui.size.value = 32
+    ui.model.steps = 10**6
+    with pytest.raises(ValueError, match="At most 1000 steps per scale"):
+        ui.model.snapshot()
+    big = b"\x89PNG" + bytes(9 * 1024 * 1024)
+    text = ui.model.load_upload("style", "huge.png", big)
+    assert "uploads are limited to 8.4 MB" in text and ui.model.style is not None
+
+
+def test_an_upload_with_too_many_pixels_is_refused_before_it_is_decoded(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from ot_style.pixels import decode
+
+    ui = _tiny_ui()
+    before = ui.model.content
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (200, 10, 10)).save(buffer, format="PNG")  # 1 KB of bytes, 120 000 pixels
+    monkeypatch.setattr(decode, "MAX_PIXELS", 100_000)
+    text = ui.model.load_upload("content", "bomb.png", buffer.getvalue())
+    assert "400x300" in text and "million pixels" in text and "\n" not in text
+    assert ui.model.content is before
 
 
 # ------------------------------------------------------------------ notebooks 05 and 07 logic
