@@ -50,7 +50,7 @@ from .readers import CONVS, read_h5, read_mat, verify_md5
 __all__ = [
     "WeightsChoice", "NetworkWeights", "resolve_weights", "load_weights", "keras_cache_path",
     "download_imagenet_weights", "KERAS_FILE_NAME", "KERAS_URL", "KERAS_MD5", "MATCONVNET_MD5",
-    "CAFFE_BGR_MEAN",
+    "CAFFE_BGR_MEAN", "RandomWeightsWarning",
 ]
 
 KERAS_FILE_NAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -63,7 +63,6 @@ MATCONVNET_MD5 = ("8ee3263992981a1d26e73b3ca028a123", "106118b7cf60435e6d8e04f6a
 CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
 ENV_VAR = "OT_STYLE_WEIGHTS"
 _GET_WEIGHTS = "run `ot-style weights download` (or call ot_style.network.weights.download_imagenet_weights())"
-
 
 
 @dataclass(frozen=True)
@@ -109,6 +108,14 @@ class NetworkWeights:
     channel_order: str
     mean: np.ndarray
     description: str
+
+
+class RandomWeightsWarning(UserWarning):
+    """``weights="auto"`` found no ImageNet weights and fell back to seeded random ones.
+
+    A notebook that has said so once in its own words (:func:`ot_style.widgets.notes.weights_banner`)
+    silences this category, so the student sees one styled note instead of a warning block per cell.
+    """
 
 
 def _keras_homes() -> list[pathlib.Path]:
@@ -190,7 +197,7 @@ def resolve_weights(weights="auto") -> WeightsChoice:
             return _file_choice(cache, "Keras cache")
         warnings.warn(f"No VGG19 ImageNet weights found (looked at ${ENV_VAR} and {cache}); using RANDOM "
                       f"weights, so results only show the mechanics. To get the real weights, {_GET_WEIGHTS}.",
-                      UserWarning, stacklevel=2)
+                      RandomWeightsWarning, stacklevel=2)
         return _random_choice()
     if isinstance(weights, (str, os.PathLike)):
         return _file_choice(weights, "given path")

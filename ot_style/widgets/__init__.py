@@ -8,11 +8,12 @@ a small class in the submodules, so tests drive it without a browser (as iminuit
 - :mod:`ot_style.widgets.playground`: notebooks 04, 05 and 07 (live style transfer, losses side by
   side, what each layer sees).
 - :mod:`ot_style.widgets.colour`: notebook 06 (colour transfer, mixing, masks).
+- :mod:`ot_style.widgets.notes`: the weights banner every notebook that builds a network shows once.
 """
 
 import importlib
 
-_SUBMODULES = ("theory", "playground", "colour")
+_SUBMODULES = ("theory", "playground", "colour", "notes")
 
 
 def __getattr__(name):

@@ -24,6 +24,7 @@ from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, steps_per_scale
 from ..layers import RELU_LAYERS, receptive_field
 from ..plotting import loss_plot_png, png_bytes
 from .compare import LossComparison, compare_losses, layer_textures
+from .notes import weights_html, weights_note
 from .runner import Playground
 
 __all__ = ["playground", "PlaygroundUI", "Playground", "losses_side_by_side", "layer_explorer",
@@ -33,17 +34,6 @@ _UPLOADED = "(uploaded)"
 _NO_CONTENT = "(none: texture synthesis)"
 
 
-def weights_note(weights: str) -> tuple[str, bool]:
-    """Which VGG weights a run with ``weights`` uses, and whether they are random (no TF graph built)."""
-    from ..network.weights import resolve_weights
-
-    try:
-        choice = resolve_weights(weights)
-    except (ValueError, FileNotFoundError) as exc:
-        return f"weights {weights!r}: {exc}", True
-    return choice.description, bool(choice.is_random)
-
-
 def _escape(text: str) -> str:
     # Quotes stay as typed: they are plain text inside an element, and tests read them back.
     return html.escape(str(text), quote=False)
@@ -51,14 +41,6 @@ def _escape(text: str) -> str:
 
 def _error_html(text: str) -> str:
     return f"<span style='color:#a00'>{_escape(text)}</span>"
-
-
-def _weights_html(description: str, is_random: bool) -> str:
-    text = _escape(description)
-    if is_random:
-        return ("<div style='color:#a00;font-weight:bold'>&#9888; RANDOM VGG weights: the pictures "
-                f"show structure, not ImageNet style. {text}</div>")
-    return f"<div>Network weights: {text}</div>"
 
 
 class PlaygroundUI:
@@ -117,7 +99,7 @@ class PlaygroundUI:
         self.status = w.HTML(value="Ready.")
         self.note = w.HTML(value="")
         self.message = w.HTML(value="")
-        self.weights = w.HTML(value=_weights_html(*weights_note(model.weights)))
+        self.weights = w.HTML(value=weights_html(*weights_note(model.weights)))
         self.preview = w.Image(format="png", layout=w.Layout(width="320px"))
         self.loss_plot = w.Image(format="png", layout=w.Layout(width="336px"))
         for widget, css in [(self.run_button, "run"), (self.stop_button, "stop"), (self.save_button, "save"),
@@ -257,7 +239,7 @@ class PlaygroundUI:
                 if not r.interrupted:  # L-BFGS may converge in fewer steps than asked for
                     self.progress.value = self.progress.max
                 self.status.value += " &middot; stopped, best image kept" if r.interrupted else " &middot; done"
-                self.weights.value = _weights_html(r.weights_source, r.random_weights)
+                self.weights.value = weights_html(r.weights_source, r.random_weights)
 
 
 def playground(content="houses.png", style="swirls.png", *, config=None, weights=None,
@@ -304,7 +286,7 @@ def losses_side_by_side(content="houses.png", style="swirls.png", *, comparison:
     random = "RANDOM" in comparison.weights_source.upper()
     table = w.HTML(comparison.table_html())
     table.add_class("ot-style-measures")
-    box = w.VBox([w.HBox(tiles), w.HTML(_weights_html(comparison.weights_source, random)), table])
+    box = w.VBox([w.HBox(tiles), w.HTML(weights_html(comparison.weights_source, random)), table])
     box.add_class("ot-style-losses-side-by-side")
     return _Shown(box, comparison=comparison)
 

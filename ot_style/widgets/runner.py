@@ -76,6 +76,24 @@ def load_source(source) -> np.ndarray:
     return read_image(source, max_size=_MAX_SOURCE_SIZE)
 
 
+def _quiet_weights(config: StyleConfig) -> StyleConfig:
+    """``weights="auto"`` resolved here, in the notebook's thread: the playground shows which weights it
+    uses in its own note, so the run's thread must not print the fallback warning again."""
+    if config.weights != "auto":
+        return config
+    import warnings
+
+    from ..network.weights import RandomWeightsWarning, resolve_weights
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RandomWeightsWarning)
+            choice = resolve_weights("auto")
+    except (ValueError, FileNotFoundError):  # a bad $OT_STYLE_WEIGHTS: the run reports it
+        return config
+    return config.replace(weights="random") if choice.is_random else config
+
+
 class Playground:
     """Settings and live state of one interactive style transfer (notebook 04).
 
@@ -213,7 +231,7 @@ class Playground:
             raise ValueError("A run is already going; press Stop first or wait for it to finish.")
         if self.style is None:
             raise ValueError("Choose a style image first.")
-        config = self.snapshot()
+        config = _quiet_weights(self.snapshot())
         content = None if self.content is None else self.content.copy()
         style = self.style.copy()
         self.running_config = config
