@@ -1,11 +1,15 @@
-"""Subpackages whose submodules load on first attribute access (PEP 562), so ``ot_style.maths.gaussian``
-works after a bare ``import ot_style`` without importing anything heavy up front."""
+"""Loading heavy things late and quietly: subpackages whose submodules load on first attribute access
+(PEP 562), so ``ot_style.maths.gaussian`` works after a bare ``import ot_style`` without importing anything
+heavy up front; and TensorFlow imported without its C++ start-up chatter, for the command line and the
+notebooks."""
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
-__all__ = ["lazy_submodules"]
+__all__ = ["lazy_submodules", "import_tensorflow_quietly"]
 
 
 def lazy_submodules(package: str, names):
@@ -21,3 +25,30 @@ def lazy_submodules(package: str, names):
         return sorted(set(names) | set(vars(importlib.import_module(package))))
 
     return __getattr__, __dir__
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow without its C++ start-up chatter (CUDA probing, CPU flags) on stderr.
+
+    That chatter comes from absl logging, which ``TF_CPP_MIN_LOG_LEVEL`` does not fully silence, so the
+    file descriptor 2 is pointed at /dev/null during the import only (in a notebook the kernel forwards
+    that descriptor as a red stderr block under the cell). Python errors still surface as exceptions.
+    Library code never calls this: it is for the command line's clean first run and for the notebooks'
+    widgets (:func:`ot_style.widgets.notes.weights_banner`, the playground).
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        sys.stderr.flush()
+        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    except (OSError, ValueError):  # no real stderr (e.g. embedded): import normally
+        import tensorflow  # noqa: F401
+        return
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -21,6 +21,7 @@ import time
 import warnings
 from pathlib import Path
 
+from .._lazy import import_tensorflow_quietly
 from ..config import default_config, fast_mode, format_steps, mixing_weights
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 from .parser import COLOUR_METHODS, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, build_parser
@@ -102,31 +103,6 @@ def _resolved(cfg, kwargs):
     return cfg.with_changes(**settings)
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow without its C++ start-up chatter (CUDA probing, CPU flags) on the terminal.
-
-    That chatter comes from absl logging, which ``TF_CPP_MIN_LOG_LEVEL`` does not fully silence, so the
-    file descriptor 2 is pointed at /dev/null during the import only. Python errors still surface as
-    exceptions. The library never does this; it is the command line's choice for a clean first run.
-    """
-    if "tensorflow" in sys.modules:
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    try:
-        sys.stderr.flush()
-        saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    except OSError:  # no real stderr (e.g. embedded): import normally
-        import tensorflow  # noqa: F401
-        return
-    try:
-        os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
     """One optimisation with a progress bar; returns the result (``interrupted`` set on Ctrl-C).
     ``scale_of_step``, a list, receives the scale index of every evaluation."""
@@ -140,7 +116,7 @@ def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
     check_memory(plan, resolved.layers + (resolved.content_layer,))  # before the bar and the network
     total = plan.total_steps
     _resolve_weights(kwargs.get("weights"), cfg)
-    _import_tensorflow_quietly()
+    import_tensorflow_quietly()
     from ..engine.synthesis import stylize
 
     bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")

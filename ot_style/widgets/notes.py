@@ -36,8 +36,10 @@ def weights_html(description: str, is_random: bool) -> str:
     """The note as HTML: red and marked with a warning sign for random weights, plain otherwise."""
     text = html.escape(str(description), quote=False)
     if is_random:
+        if "RANDOM weights (seeded" in text:  # the fallback's own description: say it once, in words
+            text = "For the ImageNet ones, run <code>ot-style weights download</code> once, while online."
         return ("<div class='ot-style-weights' style='color:#a00;font-weight:bold'>&#9888; RANDOM VGG "
-                f"weights: the pictures show structure, not ImageNet style. {text}</div>")
+                f"weights (seeded): the pictures show structure, not ImageNet style. {text}</div>")
     return f"<div class='ot-style-weights'>Network weights: {text}</div>"
 
 
@@ -45,11 +47,16 @@ def weights_banner(weights="auto"):
     """An ``ipywidgets.HTML`` saying which weights ``weights`` resolves to; display it once per notebook.
 
     With random weights it also silences :class:`~ot_style.network.weights.RandomWeightsWarning` for
-    this session (``warnings.filterwarnings``): the banner is where the student reads it.
+    this session (``warnings.filterwarnings``): the banner is where the student reads it. And it imports
+    TensorFlow now, quietly (:func:`ot_style._lazy.import_tensorflow_quietly`), so the cells after it
+    that build a network show no C++ start-up chatter.
     """
     import ipywidgets as w
 
+    from .._lazy import import_tensorflow_quietly
     from ..network.weights import RandomWeightsWarning
+
+    import_tensorflow_quietly()
 
     description, is_random = weights_note(weights)
     if is_random:

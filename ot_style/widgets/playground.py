@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import html
 
+from .._lazy import import_tensorflow_quietly
 from ..config import CONTENT_LOSSES, OPTIMIZERS, STYLE_LOSSES, steps_per_scale
 from ..layers import RELU_LAYERS, receptive_field
 from ..plotting import loss_plot_png, png_bytes
+from ._ui import placeholder_png
 from .compare import LossComparison, compare_losses, layer_textures
 from .notes import weights_html, weights_note
 from .runner import Playground
@@ -55,27 +57,35 @@ class PlaygroundUI:
 
         self.model = model
         self._w = w
+        # Descriptions wide enough for "Content weight" (ipywidgets' default cuts it to "Content l...").
+        label = {"description_width": "110px"}
         contents = [a.name for a in list_assets("content")]
         styles = [a.name for a in list_assets("style")]
         if model.content is None:
             content_name = _NO_CONTENT
-        self.content_choice = w.Dropdown(description="Content", options=[_NO_CONTENT] + contents + [_UPLOADED],
+        self.content_choice = w.Dropdown(style=label, description="Content",
+                                         options=[_NO_CONTENT] + contents + [_UPLOADED],
                                          value=content_name if content_name in contents + [_NO_CONTENT]
                                          else _UPLOADED)
-        self.style_choice = w.Dropdown(description="Style", options=styles + [_UPLOADED],
+        self.style_choice = w.Dropdown(style=label, description="Style", options=styles + [_UPLOADED],
                                        value=style_name if style_name in styles else _UPLOADED)
-        self.content_upload = w.FileUpload(description="Upload content", accept="image/*", multiple=False)
-        self.style_upload = w.FileUpload(description="Upload style", accept="image/*", multiple=False)
-        self.loss = w.Dropdown(description="Loss", options=list(STYLE_LOSSES), value=model.loss)
-        self.optimizer = w.Dropdown(description="Optimiser", options=list(OPTIMIZERS), value=model.optimizer)
-        self.content_loss = w.Dropdown(description="Content loss", value=model.content_loss,
+        self.content_upload = w.FileUpload(description="Upload content", accept="image/*", multiple=False,
+                                           layout=w.Layout(width="auto"))
+        self.style_upload = w.FileUpload(description="Upload style", accept="image/*", multiple=False,
+                                         layout=w.Layout(width="auto"))
+        self.loss = w.Dropdown(style=label, description="Loss", options=list(STYLE_LOSSES), value=model.loss)
+        self.optimizer = w.Dropdown(style=label, description="Optimiser", options=list(OPTIMIZERS),
+                                    value=model.optimizer)
+        self.content_loss = w.Dropdown(style=label, description="Content loss", value=model.content_loss,
                                        options=[("none" if c is None else c, c) for c in CONTENT_LOSSES])
-        self.content_weight = w.FloatLogSlider(description="Content weight", value=model.content_weight,
+        self.content_weight = w.FloatLogSlider(style=label, description="Content weight",
+                                               value=model.content_weight,
                                                base=10, min=-3, max=3, step=0.1)
-        self.size = w.IntSlider(description="Size (px)", value=model.size, min=32,
+        self.size = w.IntSlider(style=label, description="Size (px)", value=model.size, min=32,
                                 max=max(max_size, model.size), step=16)
         finest = steps_per_scale(model.steps, len(model.base_config.scales))[-1]
-        self.steps = w.IntSlider(description="Steps", value=finest, min=1, max=max(500, 5 * finest),
+        self.steps = w.IntSlider(style=label, description="Steps", value=finest, min=1,
+                                 max=max(500, 5 * finest),
                                  tooltip="evaluations at every scale (the default spends more at the coarse one)")
         self.layer_toggles, self.layer_sliders, rows = {}, {}, []
         for name in RELU_LAYERS:
@@ -100,8 +110,10 @@ class PlaygroundUI:
         self.note = w.HTML(value="")
         self.message = w.HTML(value="")
         self.weights = w.HTML(value=weights_html(*weights_note(model.weights)))
-        self.preview = w.Image(format="png", layout=w.Layout(width="320px"))
-        self.loss_plot = w.Image(format="png", layout=w.Layout(width="336px"))
+        self.preview = w.Image(value=placeholder_png("The picture appears here\nwhen you press Run."),
+                               format="png", layout=w.Layout(width="320px"))
+        self.loss_plot = w.Image(value=placeholder_png("The loss curves appear here.", 336, 240),
+                                 format="png", layout=w.Layout(width="336px"))
         for widget, css in [(self.run_button, "run"), (self.stop_button, "stop"), (self.save_button, "save"),
                             (self.progress, "progress"), (self.status, "status"), (self.note, "note"),
                             (self.message, "message"), (self.weights, "weights"), (self.preview, "preview"),
@@ -248,6 +260,7 @@ def playground(content="houses.png", style="swirls.png", *, config=None, weights
 
     ``content``/``style`` are arrays, paths or bundled asset names (``content=None``: texture).
     """
+    import_tensorflow_quietly()
     model = Playground(content, style, config=config, weights=weights, max_size=max_size)
     return PlaygroundUI(model, content_name=content if isinstance(content, str) else None,
                         style_name=style if isinstance(style, str) else None, max_size=max_size)

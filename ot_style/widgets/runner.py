@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._lazy import import_tensorflow_quietly
 from ..config import StyleConfig, default_config, steps_per_scale
 from ..layers import RELU_LAYERS
 from ..pixels.images import read_image
@@ -232,6 +233,7 @@ class Playground:
         if self.style is None:
             raise ValueError("Choose a style image first.")
         config = _quiet_weights(self.snapshot())
+        import_tensorflow_quietly()  # here, not in the run's thread, whose chatter would land under a cell
         content = None if self.content is None else self.content.copy()
         style = self.style.copy()
         self.running_config = config

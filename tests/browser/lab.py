@@ -138,6 +138,70 @@ def error_texts(page: Page) -> list[str]:
     return notebook_state(page)["errors"]
 
 
+# What a student must not see after Run All (DESIGN.md, "Notebooks are lessons"): a stderr output (a
+# Python warning block, TensorFlow's start-up chatter), an image that shows the broken-image icon, and
+# a widget label or button whose text is cut (ipywidgets ends it with an ellipsis).
+_SCREEN_DEFECTS_JS = """
+() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.content.model) return ['no notebook is open'];
+  const defects = [];
+  const cells = panel.content.model.cells;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (const out of cell.outputs.toJSON()) {
+      if (out.output_type === 'stream' && out.name === 'stderr') {
+        const text = Array.isArray(out.text) ? out.text.join('') : String(out.text);
+        defects.push(`cell ${i}: stderr: ${text.slice(0, 300)}`);
+      }
+    }
+  }
+  const cellNodes = [...panel.node.querySelectorAll('.jp-Cell')];
+  const where = el => `cell ${cellNodes.indexOf(el.closest('.jp-Cell'))}`;
+  for (const area of panel.node.querySelectorAll('.widget-output [data-mime-type="application/vnd.jupyter.stderr"]')) {
+    defects.push(`${where(area)}: stderr in a widget: ${(area.textContent || '').slice(0, 300)}`);
+  }
+  for (const img of panel.node.querySelectorAll('.jp-OutputArea img')) {
+    if (!img.getAttribute('src') || (img.complete && img.naturalWidth === 0)) {
+      defects.push(`${where(img)}: broken image (${img.className || 'img'})`);
+    }
+  }
+  const labels = '.jp-OutputArea .widget-label, .jp-OutputArea .widget-label-basic, .jp-OutputArea button, ' +
+                 '.jp-OutputArea .widget-readout';
+  for (const label of panel.node.querySelectorAll(labels)) {
+    if (label.offsetParent === null || label.clientWidth === 0) continue;  // hidden (a closed accordion)
+    if (label.scrollWidth > label.clientWidth + 1) {
+      defects.push(`${where(label)}: cut label "${(label.textContent || '').trim()}" ` +
+                   `(${label.scrollWidth} px of text in ${label.clientWidth} px)`);
+    }
+  }
+  return defects;
+}
+"""
+
+
+def screen_defects(page: Page) -> list[str]:
+    """One line per stderr output, broken image or cut label in the notebook of the current tab."""
+    return page.evaluate(_SCREEN_DEFECTS_JS)
+
+
+def save_screens(page: Page, panel: Locator, stem: Path) -> list[Path]:
+    """Screenshots of the whole notebook, one per screenful, scrolled from the top (``stem-NN.png``):
+    for a person to look at, as a student would after Run All."""
+    scroller = panel.locator(".jp-WindowedPanel-outer").first
+    height = scroller.evaluate("el => el.scrollHeight")
+    step = max(200, scroller.evaluate("el => el.clientHeight") - 80)
+    paths = []
+    for index, top in enumerate(range(0, max(1, height), step)):
+        scroller.evaluate(f"el => el.scrollTo(0, {top})")
+        page.wait_for_timeout(300)  # let the scrolled cells paint (a screenshot, not a condition)
+        path = stem.parent / f"{stem.name}-{index:02d}.png"
+        page.screenshot(path=str(path))
+        paths.append(path)
+    return paths
+
+
 def unexecuted_cells(panel: Locator) -> int:
     prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
     return sum(1 for p in prompts if not any(ch.isdigit() for ch in p))

@@ -3,6 +3,8 @@
 - A notebook that computes something runs to the end in JupyterLab and shows the right number.
 - The error detector used on the real notebooks catches a failing cell and does not mistake a
   warning on stderr for an error.
+- The screen-defect detector finds a stderr block, a broken image and a cut label, and nothing in a
+  clean notebook.
 - A slider moved by keyboard and by mouse changes its readout and the picture it drives.
 """
 
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.lab import (Slider, error_texts, open_notebook, picture_digest, run_all_cells, unexecuted_cells,
-                 wait_for_change, wait_for_value)
+from tests.browser.lab import (Slider, error_texts, open_notebook, picture_digest, run_all_cells, screen_defects,
+                               unexecuted_cells, wait_for_change, wait_for_value)
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +54,29 @@ def test_error_detector_catches_a_failing_cell_but_not_a_warning(page, lab_serve
     stderr = panel.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
     assert "only a warning" in stderr.first.inner_text()
     assert unexecuted_cells(panel) == 1  # Run All stops at the error
+
+
+def test_screen_defect_detector_finds_stderr_broken_images_and_cut_labels(page, lab_server, lab_workdir):
+    path = _write(lab_workdir / "defects.ipynb",
+                  "import sys\nsys.stderr.write('a warning block\\n')",
+                  "from IPython.display import HTML\nHTML('<img src=\"data:image/png;base64,AAAA\">')",
+                  "import ipywidgets as w\nw.IntSlider(description='A description far too long to fit')",
+                  "w.IntSlider(description='Fits', style={'description_width': 'initial'})")
+    panel = open_notebook(page, lab_server, path)
+    run_all_cells(page, panel)
+    expect(panel.locator(".widget-slider").nth(1)).to_be_visible(timeout=60_000)
+    defects = screen_defects(page)
+    assert len(defects) == 3, defects
+    assert defects[0].startswith("cell 0: stderr: a warning block")
+    assert "broken image" in defects[1] and defects[1].startswith("cell 1")
+    assert 'cut label "A description far too long to fit"' in defects[2] and defects[2].startswith("cell 2")
+
+    clean = _write(lab_workdir / "clean.ipynb", "print('fine')",
+                   "import ipywidgets as w\nw.IntSlider(description='Fits', style={'description_width': 'initial'})")
+    panel = open_notebook(page, lab_server, clean)
+    run_all_cells(page, panel)
+    expect(panel.locator(".widget-slider").first).to_be_visible(timeout=60_000)
+    assert screen_defects(page) == []
 
 
 def test_slider_moves_by_keyboard_and_mouse_and_redraws_the_picture(page, lab_server, lab_workdir):

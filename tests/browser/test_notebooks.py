@@ -2,7 +2,8 @@
 
 - Each notebook in ``notebooks/`` (the glob, so a new notebook is included without editing this file)
   runs to the end in fast mode (the server's ``OT_STYLE_FAST=1``) with no error output, its widget
-  outputs included.
+  outputs included, and shows a student no stderr block, no broken image and no cut label.
+  ``OT_STYLE_SCREENSHOTS=folder`` also saves a screenshot of every screenful after Run All.
 - Where a notebook has an interactive figure (01, 02, 03, 07), a slider moved with the keyboard and
   then dragged with the mouse changes its readout, the number it drives (computed in the kernel) and
   the picture (compared by its bytes).
@@ -14,13 +15,16 @@ The widget structure used here is documented in ``ot_style/widgets/theory.py`` a
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.lab import (NOTEBOOKS, Slider, copy_notebook, notebook_state, open_notebook, picture_digest,
-                 run_all_cells, unexecuted_cells, wait_for_change, wait_for_value)
+                               run_all_cells, save_screens, screen_defects, unexecuted_cells, wait_for_change,
+                               wait_for_value)
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +43,7 @@ class Figure:
     picture: str | None = None  # CSS selector (inside root) of the picture it redraws
 
 
-# By the two-digit prefix of the notebook's name.
+# By the notebook's number, the part of its name before the first underscore ("02b" is not "02").
 FIGURES = {
     "01": Figure(".ot-style-mean-variance", "Mean of X", '.ot-style-numbers b[data-quantity="w2"]',
                  "img.ot-style-plot"),
@@ -65,14 +69,21 @@ def test_notebook_runs_in_jupyterlab_and_its_widgets_respond(name, page, lab_ser
     run_all_cells(page, panel)
     assert notebook_state(page)["errors"] == []
     assert unexecuted_cells(panel) == 0
+    screens = os.environ.get("OT_STYLE_SCREENSHOTS")  # a folder: look at every screenful afterwards
+    if screens:
+        Path(screens).mkdir(parents=True, exist_ok=True)
+        save_screens(page, panel, Path(screens) / Path(name).stem)
+    # what a student sees: no stderr block, no broken image, no cut label
+    assert screen_defects(page) == []
 
-    figure = FIGURES.get(name[:2])
+    figure = FIGURES.get(name.split("_", 1)[0])
     if figure is not None:
         _move_slider_and_see_the_figure_change(page, panel, figure)
     if name.startswith("04_"):
         _playground_run_and_stop(page, panel)
     # no widget callback raised (ipywidgets shows callback tracebacks in the notebook's outputs)
     assert notebook_state(page)["errors"] == []
+    assert screen_defects(page) == []
 
 
 def _direction(slider: Slider) -> int:
@@ -136,10 +147,12 @@ def _playground_run_and_stop(page: Page, panel: Locator) -> None:
     steps.type("500")
     wait_for_value(steps.value, lambda v: v == "500", KERNEL_TIMEOUT_MS, page, "steps")
 
+    placeholder = picture_digest(preview)  # before the first run: a grey picture saying what will appear
+    assert placeholder is not None and _natural_size(preview)[0] > 0
     run.click()
     expect(stop).to_be_enabled(timeout=KERNEL_TIMEOUT_MS)
     expect(run).to_be_disabled()
-    wait_for_change(lambda: picture_digest(preview), None, RUN_TIMEOUT_MS, page, "live preview")
+    wait_for_change(lambda: picture_digest(preview), placeholder, RUN_TIMEOUT_MS, page, "live preview")
     # The picture the slider drives: the run works at the size the slider was moved to.
     assert max(_natural_size(preview)) == dragged
     expect(status).to_contain_text("/500", timeout=KERNEL_TIMEOUT_MS)
