@@ -4,8 +4,10 @@ The paper's style distance (eq. 2) is the L2-Wasserstein distance between the Ga
 feature clouds; eq. 4 is the Gram-matrix loss of Gatys et al. it replaces, and :func:`moment_distance`
 is STROTSS's entry-by-entry comparison of the same two moments. This module also gives the
 optimal (Monge) map between two Gaussians and their Wasserstein barycentre (used to mix styles).
-Notebooks: ``01_gram_is_not_a_metric.ipynb`` (eq. 2 vs eq. 4) and
-``02_wasserstein_between_gaussians.ipynb`` (eq. 2 step by step, the Monge map, barycentres).
+Notebooks: ``01_gram_is_not_a_metric.ipynb`` (eq. 2 vs eq. 4),
+``02_wasserstein_between_gaussians.ipynb`` (eq. 2 step by step, the Monge map, the geodesic between two
+Gaussians), ``06_colour_texture_and_mixing.ipynb`` (the barycentre, to mix styles) and
+``08_strotss_and_optimal_textures.ipynb`` (STROTSS's moment distance).
 
 Numerical rules (also followed by the TensorFlow twin in :mod:`ot_style.losses.w2`): matrices are
 symmetrised and decomposed with ``eigh`` in float64, and eigenvalues are clamped at zero, so
@@ -291,8 +293,9 @@ def gaussian_barycenter(means, covs, weights=None, *, tol: float = 1e-10,
     :math:`\Sigma_i` with positive weight; with only singular ones the pseudo-inverse square root is
     used on the current support. With exactly two positive weights :math:`(1-t, t)` the barycentre is
     the point at :math:`t` on the W2 geodesic, computed in closed form (exact even for singular
-    covariances, where the iteration is slow). Explained in notebook
-    ``02_wasserstein_between_gaussians.ipynb``; used for style mixing in ``06_colour_texture_and_mixing``.
+    covariances, where the iteration is slow). Explained, and used for style mixing, in notebook
+    ``06_colour_texture_and_mixing.ipynb``; the two-Gaussian case is the geodesic drawn in notebook
+    ``02_wasserstein_between_gaussians.ipynb``.
 
     Parameters
     ----------

@@ -98,7 +98,8 @@ def gram_matrix(features) -> np.ndarray:
 
         G = \frac{1}{n} F^T F = \Sigma_{\text{biased}} + \mu\mu^T
 
-    (with the biased, divide-by-``n`` covariance), as in the theory notebook. Explained in notebook
+    (with the biased, divide-by-``n`` covariance), as in the theory notebook; with eq. 1's unbiased
+    :math:`\Sigma` it is :math:`\tfrac{n-1}{n}\Sigma + \mu\mu^T`. Explained in notebook
     ``01_gram_is_not_a_metric.ipynb``.
 
     Parameters
@@ -128,8 +129,9 @@ def masked_moments(features, weights) -> Moments:
     This is the covariance that is unbiased for *reliability* weights (``np.cov(..., aweights=w)``).
     It does not depend on the scale of ``w``, and with 0/1 weights it is exactly eq. 1 applied to
     the selected rows (:math:`V_1 = V_2 = k`, so the divisor is ``k - 1``). Pixels with weight 0 are
-    ignored, whatever their values. Explained in notebook ``01_gram_is_not_a_metric.ipynb``
-    (eq. 1) and used by the spatial guidance of :mod:`ot_style.losses.guided` (notebook 06).
+    ignored, whatever their values. Used by the spatial guidance of :mod:`ot_style.losses.guided`;
+    the masks and these moments are taught in notebook ``06_colour_texture_and_mixing.ipynb``
+    (unweighted eq. 1 in ``01_gram_is_not_a_metric.ipynb``).
 
     Parameters
     ----------

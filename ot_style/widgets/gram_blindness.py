@@ -1,4 +1,5 @@
-"""Notebook 01 (``01_gram_is_not_a_metric``): Gram blindness, the metric axioms, the mean/variance explorer.
+"""Notebook 01 (``01_gram_is_not_a_metric``): what Gram and W2 cannot see, the metric axioms, the
+mean/variance explorer.
 
 Structure a browser test can find: sliders ``Mean of X``, ``Variance of X`` and the checkbox
 ``Keep the Gram matrix fixed``; the numbers in an HTML widget with class ``ot-style-numbers`` (its
@@ -18,7 +19,9 @@ from ..maths.moments import feature_moments, gram_matrix
 from ._ui import UI as _UI
 from ._ui import numbers_html as _numbers_html
 
-__all__ = ["PairLosses", "counterexample_losses", "counterexample_patches", "gram_distance", "AxiomCheck", "random_gaussian", "metric_axioms", "MeanVarianceExplorer", "MeanVarianceUI", "mean_variance_explorer"]
+__all__ = ["PairLosses", "counterexample_losses", "counterexample_patches", "ring_and_gaussian", "clouds_figure",
+           "gram_distance", "AxiomCheck", "random_gaussian", "metric_axioms", "MeanVarianceExplorer",
+           "MeanVarianceUI", "mean_variance_explorer"]
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,38 @@ def counterexample_patches(n: int = 400, seed: int = 0):
     return plotting.patches_figure(panels)
 
 
+def ring_and_gaussian(n: int = 500, radius: float = 1.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    r"""``n`` samples of the uniform law on the circle of radius :math:`r` and ``n`` of its Gaussian twin
+    :math:`N(0, \tfrac{r^2}{2} I_2)`: the same mean and covariance, so the Gaussian W2 between them is 0.
+    Notebook 01. Returns ``(ring (n, 2), gaussian (n, 2))``."""
+    if int(n) < 1 or not radius > 0:
+        raise ValueError(f"Use n >= 1 samples and a positive radius, got n={n}, radius={radius}.")
+    rng = np.random.default_rng(seed)
+    angle = rng.uniform(0.0, 2.0 * np.pi, int(n))
+    ring = radius * np.column_stack([np.cos(angle), np.sin(angle)])
+    return ring, rng.standard_normal((int(n), 2)) * radius / np.sqrt(2.0)
+
+
+def clouds_figure(panels, *, size: float = 2.8):
+    """2-D clouds side by side on the same axes: ``panels`` is a list of ``(title, samples (n, 2))``.
+    Notebook 01. Returns a Figure."""
+    fig = plotting.new_figure(size * len(panels), size)
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharex=True, sharey=True))
+    reach = max(float(np.max(np.abs(samples))) for _, samples in panels) * 1.05
+    for ax, (title, samples) in zip(axes, panels):
+        ax.scatter(samples[:, 0], samples[:, 1], s=4, alpha=0.5)
+        ax.set_aspect("equal")
+        ax.set_xlim(-reach, reach)
+        ax.set_ylim(-reach, reach)
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
 def gram_distance(mean_x, cov_x, mean_y, cov_y) -> float:
-    r"""The square root of eq. 4, :math:`\lVert G_x - G_y\rVert_F`: a metric between Gram matrices,
-    but only a pseudometric between distributions (distinct Gaussians can be at distance 0). Notebook 01."""
+    r"""The square root of eq. 4, :math:`\lVert G_x - G_y\rVert_F` with :math:`G = \Sigma + \mu\mu^T`: a
+    metric between Gram matrices, but not between Gaussians, since distinct :math:`(\mu, \Sigma)` can
+    share one :math:`G` (W2 between fitted Gaussians is a metric on Gaussians). Notebook 01."""
     return float(np.sqrt(gatys_style_loss(mean_x, cov_x, mean_y, cov_y)))
 
 

@@ -1,4 +1,5 @@
-"""Notebook 02 (``02_wasserstein_between_gaussians``): eq. 2 step by step, the 2-D explorer, convergence.
+"""Notebook 02 (``02_wasserstein_between_gaussians``): eq. 2 step by step, the 2-D explorer, the geodesic,
+convergence.
 
 Structure a browser test can find: sliders ``X: mean 1``, ``X: mean 2``, ``X: variance 1``,
 ``X: variance 2``, ``X: correlation`` and the same five for ``Y:``; the numbers in an HTML widget
@@ -14,11 +15,12 @@ import numpy as np
 
 from .. import plotting
 from ..maths.emd import empirical_w2
-from ..maths.gaussian import gatys_style_loss, gaussian_monge_map, gaussian_w2, sqrtm_psd
+from ..maths.gaussian import gatys_style_loss, gaussian_barycenter, gaussian_monge_map, gaussian_w2, sqrtm_psd
 from ._ui import UI as _UI
 from ._ui import numbers_html as _numbers_html
 
-__all__ = ["W2Steps", "w2_step_by_step", "gaussian_2d", "Gaussian2DExplorer", "Gaussian2DUI", "gaussian_2d_explorer", "Convergence", "empirical_convergence", "convergence_figure"]
+__all__ = ["W2Steps", "w2_step_by_step", "gaussian_2d", "Gaussian2DExplorer", "Gaussian2DUI", "gaussian_2d_explorer",
+           "geodesic_figure", "Convergence", "empirical_convergence", "convergence_figure"]
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,30 @@ class Gaussian2DUI(_UI):
 def gaussian_2d_explorer(**kwargs) -> Gaussian2DUI:
     """Notebook 02: two 2-D Gaussians, their ellipses and the Monge map, driven by sliders."""
     return Gaussian2DUI(Gaussian2DExplorer(**kwargs))
+
+
+def geodesic_figure(mean_x, cov_x, mean_y, cov_y, ts=(0.0, 0.25, 0.5, 0.75, 1.0)):
+    """2-standard-deviation ellipses along the W2 geodesic from X (t = 0) to Y (t = 1), next to the
+    straight average of the covariances. Each point of the geodesic is the two-Gaussian barycentre
+    (:func:`ot_style.maths.gaussian.gaussian_barycenter` with weights ``(1 - t, t)``). Notebook 02."""
+    from matplotlib import colormaps
+
+    fig = plotting.new_figure(8.0, 3.2)
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    colours = colormaps["viridis"](np.linspace(0.0, 0.9, len(ts)))
+    for t, colour in zip(ts, colours):
+        mid = gaussian_barycenter([mean_x, mean_y], [cov_x, cov_y], [1.0 - t, t])
+        plotting.draw_ellipse(axes[0], mid.mean, mid.cov, edgecolor=colour, label=f"t = {t:g}")
+        linear = (1.0 - t) * np.asarray(cov_x, float) + t * np.asarray(cov_y, float)
+        plotting.draw_ellipse(axes[1], mid.mean, linear, edgecolor=colour, ls="--", label=f"t = {t:g}")
+    axes[0].set_title("W2 geodesic (displacement interpolation)", fontsize=9)
+    axes[1].set_title("covariances averaged: (1-t) Σx + t Σy", fontsize=9)
+    for ax in axes:
+        ax.set_aspect("equal")
+        ax.autoscale_view()
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
+    return fig
 
 
 @dataclass(frozen=True)

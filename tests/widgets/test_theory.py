@@ -39,6 +39,17 @@ def test_counterexamples_gram_blind_w2_not():
     assert rows["XY"].w2 == pytest.approx(1.5135220191046239, abs=1e-6)  # the theory notebook's value
 
 
+def test_ring_and_its_gaussian_twin_share_the_two_moments():
+    ring, twin = theory.ring_and_gaussian(20_000, radius=2.0, seed=3)
+    assert np.allclose(np.linalg.norm(ring, axis=1), 2.0)
+    for cloud in (ring, twin):  # mean 0 and covariance r^2/2 I = 2 I, up to sampling error
+        assert np.allclose(cloud.mean(axis=0), 0.0, atol=0.05)
+        assert np.allclose(np.cov(cloud.T), 2.0 * np.eye(2), atol=0.1)
+    assert plotting.figure_png(theory.clouds_figure([("ring", ring[:200]), ("twin", twin[:200])]))[:4] == b"\x89PNG"
+    with pytest.raises(ValueError, match="positive radius"):
+        theory.ring_and_gaussian(10, radius=0.0)
+
+
 def test_metric_axioms_w2_holds_and_gram_is_only_a_pseudometric():
     w2 = theory.metric_axioms(gaussian_w2, trials=60, seed=3)
     assert w2.symmetry < 1e-10 and w2.identity < 1e-5 and w2.triangle < 1e-9
@@ -165,6 +176,18 @@ def test_monge_map_arrows_cost_w2_squared_on_general_gaussians():
         ex.set("z", mean1=1.0)
 
 
+def test_geodesic_figure_draws_the_barycentres():
+    mx, cx = theory.gaussian_2d(0, 0, 2.0, 0.05, 0.0)
+    my, cy = theory.gaussian_2d(0, 0, 0.05, 2.0, 0.0)
+    fig = theory.geodesic_figure(mx, cx, my, cy, ts=(0.0, 0.5, 1.0))
+    geodesic, averaged = fig.axes[:2]
+    assert len(geodesic.patches) == len(averaged.patches) == 3
+    # the midpoint of the geodesic: standard deviations average, (sqrt 2 + sqrt 0.05) / 2 on both axes
+    expected = 2 * 2 * (np.sqrt(2.0) + np.sqrt(0.05)) / 2  # full width of the 2-std ellipse
+    assert geodesic.patches[1].width == pytest.approx(expected)
+    assert averaged.patches[1].width == pytest.approx(2 * 2 * np.sqrt(1.025))
+
+
 def test_empirical_w2_approaches_the_closed_form():
     mx, cx, my, cy = theory.Gaussian2DExplorer().gaussians()
     result = theory.empirical_convergence(mx, cx, my, cy, [16, 512], trials=3, seed=0)
@@ -200,6 +223,52 @@ def test_timing_runs_each_method_on_the_same_samples():
     for values in result.values.values():
         assert np.all(np.abs(values - 1.0) < 0.3)
     assert set(result.slopes()) == set(result.seconds)
+
+
+def test_sinkhorn_explorer_blurs_the_plan_as_epsilon_grows():
+    from ot_style.maths.pot import import_pot
+
+    ot = import_pot()
+    ex = theory.SinkhornExplorer(n=40, epsilon=0.05)
+    n = len(ex.x)
+    a = np.full(n, 1.0 / n)
+    assert ex.exact_cost == pytest.approx(float(ot.emd2(a, a, ot.dist(ex.x, ex.y))), rel=1e-9)
+    seen = []
+    for eps in (0.05, 0.2, 1.0):
+        ex.set_epsilon(eps)
+        seen.append(ex.numbers())
+    costs, entropies = [s["sinkhorn"] for s in seen], [s["entropy"] for s in seen]
+    assert np.all(np.diff(costs) > 0) and np.all(np.diff(entropies) > 0)
+    assert costs[0] >= ex.exact_cost - 1e-9
+    assert np.log(n) - 1e-9 <= entropies[0] and entropies[-1] <= 2 * np.log(n) + 1e-9
+    np.testing.assert_allclose(ex.result.plan.sum(axis=1), a, atol=1e-6)
+
+
+def test_sinkhorn_ui_slider_updates_numbers_and_picture():
+    ui = theory.sinkhorn_explorer(n=30, epsilon=0.1)
+    assert ui.epsilon.description == "Epsilon (ε)"
+    before, png = shown(ui.numbers.value), ui.plot.value
+    ui.epsilon.value = 1.0
+    after = shown(ui.numbers.value)
+    assert after["exact"] == pytest.approx(before["exact"])
+    assert after["sinkhorn"] > before["sinkhorn"] and after["entropy"] > before["entropy"]
+    assert ui.plot.value != png
+
+
+def test_sinkhorn_accuracy_against_exact_and_closed_form():
+    from ot_style.maths.pot import import_pot
+
+    ot = import_pot()
+    x, y = theory.two_clouds(60, seed=1)
+    sweep = theory.sinkhorn_accuracy(x, y, [1.0, 0.1, 0.03])
+    a = np.full(60, 1.0 / 60)
+    assert sweep.exact_cost == pytest.approx(float(ot.emd2(a, a, ot.dist(x, y))), rel=1e-9)
+    expected = gaussian_w2(x.mean(0), np.cov(x.T), y.mean(0), np.cov(y.T), squared=True)
+    assert sweep.gaussian_cost == pytest.approx(expected, rel=1e-9)
+    assert np.all(np.diff(sweep.costs) < 0) and np.all(sweep.costs >= sweep.exact_cost - 1e-9)
+    assert sweep.costs[-1] - sweep.exact_cost <= 0.03 * (sweep.entropies[-1] - np.log(60))
+    assert sweep.seconds.shape == (3,) and sweep.converged.all()
+    assert plotting.figure_png(theory.sinkhorn_sweep_figure(sweep))[:4] == b"\x89PNG"
 
 
 # ------------------------------------------------------------------ plotting helpers
