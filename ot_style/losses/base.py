@@ -54,8 +54,9 @@ def tf_moments(x, weights=None) -> Moments:
         \Sigma = \frac{1}{V_1 - V_2/V_1}\sum_i w_i (x_i-\mu)(x_i-\mu)^T
 
     with :math:`V_1=\sum w_i`, :math:`V_2=\sum w_i^2`; without weights this is eq. 1 (divisor
-    :math:`n-1`), with weights it is :func:`ot_style.maths.moments.masked_moments`. Notebook
-    ``01_gram_is_not_a_metric.ipynb``.
+    :math:`n-1`), with weights it is :func:`ot_style.maths.moments.masked_moments`. Notebooks
+    ``00_the_course_and_a_picture_as_features.ipynb`` (eq. 1) and ``06_colour_texture_and_mixing.ipynb``
+    (the weighted moments of masks).
 
     Parameters
     ----------

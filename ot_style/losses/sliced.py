@@ -50,7 +50,9 @@ class SlicedLoss(StyleLoss):
     When the style has ``m != n`` samples, its sorted projections are resampled at the image's ``n``
     quantiles by linear interpolation (:func:`resample_sorted`). Several styles mix by the weighted
     mean of their quantile functions, which is the 1-D Wasserstein barycentre per direction. Twin of
-    :func:`ot_style.maths.emd.sliced_w2` (squared); notebook ``03_the_cost_of_exact_emd.ipynb``.
+    :func:`ot_style.maths.emd.sliced_w2` (squared); notebooks ``03_the_cost_of_exact_emd.ipynb`` (sliced
+    W2), ``05_losses_side_by_side.ipynb`` and ``08_strotss_and_optimal_textures.ipynb`` (against Optimal
+    Textures' histogram matching, and its blind directions).
     """
 
     name = "sliced"
