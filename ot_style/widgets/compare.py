@@ -4,7 +4,8 @@ behind the widgets of :mod:`ot_style.widgets.playground`, tested without a brows
 :func:`compare_losses` runs the same content and style through every style loss with the same budget
 and measures every result under every loss's NumPy reference (so one reads, e.g., the Gaussian W2
 left in the Gram-optimised image). :func:`gram_twin` builds the Gram-blindness case of notebook 01 at
-the feature level, and :func:`layer_textures` synthesises a texture from one layer at a time.
+the feature level, :func:`layer_textures` synthesises a texture from one layer at a time, and
+:func:`shuffle_sensitivity` measures which layers notice a picture's tiles being shuffled (notebook 07).
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from ..maths.emd import sliced_w2
 from ..maths.gaussian import gaussian_w2, moment_distance
 from ..maths.moments import feature_moments, gram_matrix
 from ..pixels.images import fit_size, read_image, resize
+from ..pixels.texture_scale import tile_shuffle
 
 __all__ = ["LossComparison", "compare_losses", "feature_measures", "gram_twin", "layer_textures",
-           "measured_receptive_field", "LayerTexture", "MEASURES"]
+           "measured_receptive_field", "shuffle_sensitivity", "LayerTexture", "MEASURES"]
 
 #: The measures every result is scored under, all on VGG features against the style's features,
 #: summed over the style layers (NumPy references from :mod:`ot_style.maths`).
@@ -172,7 +174,10 @@ def layer_textures(style, layers, *, config: StyleConfig | None = None, weights:
     """Texture synthesis (no content) from one layer at a time: ``{layer: LayerTexture}``.
 
     A deeper layer sees a larger patch of the picture (its receptive field grows with every
-    convolution and pooling), so its texture keeps larger structures (notebook 07).
+    convolution and pooling), so its texture *can* keep larger structures. Notebook 07 measures whether
+    it does (:func:`ot_style.pixels.texture_scale.correlation_length`): with the seeded random weights the
+    ``relu1_1`` and ``relu2_1`` textures reach the exemplar's structure size while the deeper ones stay
+    close to their start noise.
     """
     from ..engine.synthesis import stylize
 
@@ -218,6 +223,66 @@ def measured_receptive_field(layer: str, *, weights: str = "random", seed: int =
     moved = np.abs(tape.gradient(value, image).numpy()[0]).sum(axis=-1) > 0
     rows, cols = np.flatnonzero(moved.any(axis=1)), np.flatnonzero(moved.any(axis=0))
     return int(max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1)
+
+
+def shuffle_sensitivity(image, layers, blocks=(2, 4, 8, 16, 32), *, weights: str = "auto", seed: int = 0,
+                        extractor=None) -> dict:
+    r"""How far each layer's Gaussian moves when the picture's ``b`` x ``b`` tiles are shuffled, per block size.
+
+    .. math::
+
+        s_\ell(b) = \frac{W_2^2\big(\mathcal N_\ell(\text{tiles of side } b \text{ shuffled}),\
+                                   \mathcal N_\ell(\text{picture})\big)}
+                          {W_2^2\big(\mathcal N_\ell(\text{pixels shuffled}),\ \mathcal N_\ell(\text{picture})\big)}
+
+    with :math:`\mathcal N_\ell` the Gaussian of eq. 1 fitted to layer :math:`\ell`'s features and
+    :math:`W_2^2` eq. 2 (:func:`ot_style.maths.gaussian.gaussian_w2`). Shuffling tiles
+    (:func:`ot_style.pixels.texture_scale.tile_shuffle`, the same ``seed`` for every layer) keeps every
+    structure smaller than a tile: a layer whose receptive field is much smaller than ``b`` sees the same
+    patches, apart from those across the seams, so :math:`s_\ell(b)` is near 0; a layer that sees across
+    several tiles notices. Pixel shuffling (``b = 1``, :math:`s = 1`) is the yardstick, so layers on very
+    different scales compare (notebook 07).
+
+    Parameters
+    ----------
+    image : array_like, shape (h, w, 3), or a bundled picture's name
+    layers : sequence of str
+    blocks : sequence of int
+        Tile sides in pixels, each at most the picture's shorter side.
+    weights, seed
+        The VGG weights (``seed`` also seeds random weights and the shuffles).
+    extractor : FeatureExtractor, optional
+        A ready network for ``layers`` (built here otherwise).
+
+    Returns
+    -------
+    dict of str to ndarray, shape (len(blocks),)
+        :math:`s_\ell(b)` for each layer, in the order of ``blocks``.
+    """
+    from ..network.vgg import FeatureExtractor
+
+    picture = read_image(image, max_size=1024)
+    layers = tuple(layers)
+    if extractor is None:
+        extractor = FeatureExtractor(layers, weights=weights, seed=seed)
+
+    def gaussians(array):
+        feats = _features(extractor, array)
+        return {layer: feature_moments(feats[layer]) for layer in layers}
+
+    def distances(block):
+        shuffled = gaussians(tile_shuffle(picture, block, seed=seed))
+        # the shuffled picture may be cropped to a multiple of the block: compare with the same crop
+        h, w = (block * (n // block) for n in picture.shape[:2])
+        if (h, w) not in own:
+            own[(h, w)] = gaussians(picture[:h, :w])
+        reference = own[(h, w)]
+        return {layer: gaussian_w2(*shuffled[layer], *reference[layer], squared=True) for layer in layers}
+
+    own = {tuple(picture.shape[:2]): gaussians(picture)}
+    scale = distances(1)
+    rows = [distances(int(b)) for b in blocks]
+    return {layer: np.array([row[layer] / scale[layer] for row in rows]) for layer in layers}
 
 
 def _features(extractor, image) -> dict:
