@@ -4,7 +4,7 @@
   runs to the end in fast mode (the server's ``OT_STYLE_FAST=1``) with no error output, its widget
   outputs included, and shows a student no stderr block, no broken image and no cut label.
   ``OT_STYLE_SCREENSHOTS=folder`` also saves a screenshot of every screenful after Run All.
-- Where a notebook has an interactive figure (01, 02, 03, 07), a slider moved with the keyboard and
+- Where a notebook has an interactive figure (00, 01, 02, 02b, 03, 07, 08), a slider moved with the keyboard and
   then dragged with the mouse changes its readout, the number it drives (computed in the kernel) and
   the picture (compared by its bytes).
 - In the playground (04): the Size slider moved by keyboard and mouse sets the size of the picture a
@@ -45,14 +45,20 @@ class Figure:
 
 # By the notebook's number, the part of its name before the first underscore ("02b" is not "02").
 FIGURES = {
+    "00": Figure(".ot-style-feature-cloud", "Channel", '.ot-style-numbers b[data-quantity="skewness"]',
+                 "img.ot-style-plot"),
     "01": Figure(".ot-style-mean-variance", "Mean of X", '.ot-style-numbers b[data-quantity="w2"]',
                  "img.ot-style-plot"),
     "02": Figure(".ot-style-gaussian-2d", "X: mean 1", '.ot-style-numbers b[data-quantity="w2"]',
                  "img.ot-style-plot"),
+    "02b": Figure(".ot-style-transport-flow", "Steps", '.ot-style-numbers b[data-quantity="w2"]',
+                  "img.ot-style-plot"),
     "03": Figure(".jp-OutputArea-output", "Image size (px)",
                  '.ot-style-cost-table td[data-layer="relu1_1"]'),
     "07": Figure(".ot-style-layer-explorer", "Layer", ".widget-html-content",
                  "img.ot-style-layer-texture"),
+    "08": Figure(".ot-style-relaxed-emd", "Ring radius", '.ot-style-numbers b[data-quantity="relaxed"]',
+                 "img.ot-style-plot"),
 }
 
 
@@ -107,7 +113,7 @@ def _move_slider_and_see_the_figure_change(page: Page, panel: Locator, figure: F
     image = wait_for_change(drawn, None, KERNEL_TIMEOUT_MS, page, "first picture") if picture else None
 
     # keyboard (one step: a notebook's check cell may have drawn another setting than the slider's,
-    # e.g. 07 shows relu3_1 while its slider says relu1_1, so two steps could land on the same picture)
+    # e.g. a check cell that drew another setting than the slider shows, so two steps could land on the same picture)
     slider.press("ArrowRight" if _direction(slider) > 0 else "ArrowLeft")
     value = wait_for_change(slider.value, value, KERNEL_TIMEOUT_MS, page, f"{figure.slider} readout")
     text = wait_for_change(number.inner_text, text, KERNEL_TIMEOUT_MS, page, "number after keys")
