@@ -113,7 +113,7 @@ def _move_slider_and_see_the_figure_change(page: Page, panel: Locator, figure: F
     image = wait_for_change(drawn, None, KERNEL_TIMEOUT_MS, page, "first picture") if picture else None
 
     # keyboard (one step: a notebook's check cell may have drawn another setting than the slider's,
-    # e.g. a check cell that drew another setting than the slider shows, so two steps could land on the same picture)
+    # so two steps could land on the same picture)
     slider.press("ArrowRight" if _direction(slider) > 0 else "ArrowLeft")
     value = wait_for_change(slider.value, value, KERNEL_TIMEOUT_MS, page, f"{figure.slider} readout")
     text = wait_for_change(number.inner_text, text, KERNEL_TIMEOUT_MS, page, "number after keys")
