@@ -226,9 +226,11 @@ class MeanVarianceUI(_UI):
         import ipywidgets as w
 
         self.model = model
-        self.mean = w.FloatSlider(description="Mean of X", value=model.mean, min=-1.0, max=1.0, step=0.01)
+        label = {"description_width": "110px"}  # the default width cuts "Variance of X"
+        self.mean = w.FloatSlider(description="Mean of X", value=model.mean, min=-1.0, max=1.0, step=0.01,
+                                  style=label)
         self.variance = w.FloatSlider(description="Variance of X", value=model.variance, min=0.0, max=0.5,
-                                      step=0.005, readout_format=".3f")
+                                      step=0.005, readout_format=".3f", style=label)
         self.keep_gram = w.Checkbox(description="Keep the Gram matrix fixed", value=model.keep_gram)
         self.numbers = w.HTML()
         self.plot = w.Image(format="png", layout=w.Layout(width="640px"))
