@@ -36,13 +36,16 @@ _NOTEBOOK_STATE_JS = """
   const app = window.jupyterapp;
   const panel = app && app.shell.currentWidget;
   if (!panel || !panel.content || !panel.content.model || !panel.sessionContext) return null;
-  const prompts = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
-    .map(p => p.textContent.trim());
+  // Execution counts from the model: a cell whose input is folded (an exercise's check) shows no prompt.
+  const running = [...panel.node.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+    .some(p => p.textContent.includes('*'));
+  const prompts = [];
   const errors = [];
   const cells = panel.content.model.cells;
   for (let i = 0; i < cells.length; i++) {
     const cell = cells.get(i);
     if (cell.type !== 'code') continue;
+    prompts.push(running ? '[*]' : (cell.executionCount == null ? '[ ]' : `[${cell.executionCount}]`));
     for (const out of cell.outputs.toJSON()) {
       if (out.output_type === 'error') {
         errors.push(`cell ${i}: ${out.ename}: ${out.evalue}`);
@@ -203,8 +206,8 @@ def save_screens(page: Page, panel: Locator, stem: Path) -> list[Path]:
 
 
 def unexecuted_cells(panel: Locator) -> int:
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-    return sum(1 for p in prompts if not any(ch.isdigit() for ch in p))
+    """Code cells without an execution count (read from the notebook model, folded inputs included)."""
+    return sum(1 for p in notebook_state(panel.page)["prompts"] if not any(ch.isdigit() for ch in p))
 
 
 # SHA-256 of the bytes every <img> shows (fetched from its data: or blob: URL), joined by commas;
