@@ -184,9 +184,11 @@ class SinkhornExplorer:
         fig = plotting.new_figure(8.0, 3.4)
         ax, ax_plan = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
         i, j = np.nonzero(p > 0.02 * p.max())
-        colours = np.zeros((i.size, 4))  # black, more transparent when there are many lines
-        colours[:, 3] = np.clip(p[i, j] / p.max(), 0.0, 1.0) * 0.7 * min(1.0, 2.0 * len(p) / max(i.size, 1))
-        ax.add_collection(LineCollection(np.stack([self.x[i], self.y[j]], axis=1), colors=colours, linewidths=0.6))
+        share = np.clip(p[i, j] / p.max(), 0.0, 1.0)  # mass relative to the largest entry of the plan
+        colours = np.zeros((i.size, 4))  # black; opacity and width grow with the mass a line carries
+        colours[:, 3] = 0.9 * share
+        ax.add_collection(LineCollection(np.stack([self.x[i], self.y[j]], axis=1), colors=colours,
+                                         linewidths=0.3 + 1.4 * share))
         ax.scatter(*self.x.T, s=8, color="tab:blue", label="x", zorder=3)
         ax.scatter(*self.y.T, s=8, color="tab:orange", label="y", zorder=3)
         ax.set_aspect("equal")

@@ -210,7 +210,7 @@ def draw_histogram(ax, values, title: str = "") -> None:
                 textcoords="offset points", fontsize=8, va="top", ha="right")
     ax.set_ylim(0, 1.6 * top)
     ax.set_xlabel("feature value")
-    ax.set_yticks([])
+    ax.set(yticks=[], ylabel="density")
     ax.legend(fontsize=7, loc="upper right", framealpha=0.9)
     if title:
         ax.set_title(f"{title}\nskewness {s.skewness:.2f}, excess kurtosis {s.excess_kurtosis:.2f}", fontsize=9)
@@ -225,7 +225,7 @@ def histograms_figure(acts: dict, layers=None):
         features = _samples(acts[name])
         channel = typical_channels(features, 1)[0]
         draw_histogram(ax, features[:, channel], f"{name}, channel {channel}")
-    fig.tight_layout()
+    fig.tight_layout(w_pad=2.5)  # room between one panel's last x tick and the next panel
     return fig
 
 
@@ -386,8 +386,8 @@ class FeatureCloudUI(_UI):
             f'rank Σ = <b data-quantity="rank">{n["rank"]}</b> (at most min(n-1, c) = {n["bound"]})<br>'
             + _numbers_html([("zero_fraction", "fraction exactly 0", n["zero_fraction"]),
                              ("skewness", "skewness", n["skewness"]),
-                             ("excess_kurtosis", "excess kurtosis", n["excess_kurtosis"]),
-                             ("gaussian_negative_mass", "Gaussian's mass below 0", n["gaussian_negative_mass"]),
+                             ("excess_kurtosis", "excess kurtosis", n["excess_kurtosis"])]) + "<br>"
+            + _numbers_html([("gaussian_negative_mass", "Gaussian's mass below 0", n["gaussian_negative_mass"]),
                              ("w2_to_gaussian", "W2 to the Gaussian / sd", n["w2_to_gaussian"])]))
         self.image.value = plotting.figure_png(self.cloud.figure())
 

@@ -3,8 +3,8 @@ convergence.
 
 Structure a browser test can find: sliders ``X: mean 1``, ``X: mean 2``, ``X: variance 1``,
 ``X: variance 2``, ``X: correlation`` and the same five for ``Y:``; the numbers in an HTML widget
-with class ``ot-style-numbers`` (``data-quantity="gram"``, ``"w2"``, ``"map_cost"``), the picture in
-``img.ot-style-plot``.
+with class ``ot-style-numbers`` (``data-quantity="w2"``, ``"w2_squared"``, ``"map_cost"``, ``"gram"``), the
+picture in ``img.ot-style-plot``.
 """
 
 from __future__ import annotations
@@ -135,8 +135,24 @@ class Gaussian2DExplorer:
         """Samples of X, the arrows x -> T(x), and the 2-standard-deviation ellipses of X and Y."""
         g = self.gaussians()
         x = self.samples_x()
-        return plotting.monge_map_figure(x, gaussian_monge_map(*g)(x), *g, arrows=self.arrows,
-                                         title=f"W2 = {gaussian_w2(*g):.3f}")
+        tx = gaussian_monge_map(*g)(x)
+        fig = plotting.monge_map_figure(x, tx, *g, arrows=self.arrows, title=f"W2 = {gaussian_w2(*g):.3f}")
+        fig.axes[0].set(**self.limits(x, tx))
+        fig.tight_layout()
+        return fig
+
+    def limits(self, x=None, tx=None) -> dict:
+        """``xlim``, ``ylim`` of :meth:`figure`: the slider range's frame [-5, 5] x [-4, 4], widened to hold
+        both 2-std ellipses, the samples ``x`` and their images ``tx`` (so every arrow lands in view)."""
+        mx, cx, my, cy = self.gaussians()
+        if x is None:
+            x = self.samples_x()
+            tx = gaussian_monge_map(mx, cx, my, cy)(x)
+        reach = [m + sign * 2.0 * np.sqrt(np.diag(c)) for m, c in ((mx, cx), (my, cy)) for sign in (-1, 1)]
+        points = np.vstack([x, tx, *reach])
+        lo = np.minimum(points.min(axis=0) - 0.3, [-5.0, -4.0])
+        hi = np.maximum(points.max(axis=0) + 0.3, [5.0, 4.0])
+        return {"xlim": (float(lo[0]), float(hi[0])), "ylim": (float(lo[1]), float(hi[1]))}
 
 
 class Gaussian2DUI(_UI):
@@ -182,8 +198,10 @@ class Gaussian2DUI(_UI):
         """Recompute the numbers and the picture from the model."""
         self.plot.value = plotting.figure_png(self.model.figure())  # picture first, numbers last
         n = self.model.numbers()
-        self.numbers.value = _numbers_html([("w2", "W2 (eq. 2)", n["w2"]), ("gram", "Gram loss (eq. 4)", n["gram"]),
-                                            ("map_cost", "mean |x - T(x)|^2 on the samples", n["map_cost"])])
+        # W2² next to the mean squared arrow length: the two numbers the Monge map makes equal
+        self.numbers.value = _numbers_html([("w2", "W2 (eq. 2)", n["w2"]), ("w2_squared", "W2²", n["w2"] ** 2),
+                                            ("map_cost", "mean |x − T(x)|² on the samples", n["map_cost"]),
+                                            ("gram", "Gram loss (eq. 4)", n["gram"])])
 
 
 def gaussian_2d_explorer(**kwargs) -> Gaussian2DUI:

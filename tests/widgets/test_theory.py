@@ -176,6 +176,32 @@ def test_monge_map_arrows_cost_w2_squared_on_general_gaussians():
         ex.set("z", mean1=1.0)
 
 
+def test_explorer_frame_holds_both_ellipses_and_every_arrow_tip():
+    ex = theory.Gaussian2DExplorer(n=300, seed=1)
+    (x0, x1), (y0, y1) = ex.limits()["xlim"], ex.limits()["ylim"]
+    assert x0 <= -5.0 and x1 >= 5.0 and y0 <= -4.0 and y1 >= 4.0     # never smaller than the sliders' frame
+    ex.set("x", mean1=2.0, mean2=-1.0, variance1=1.0, variance2=0.5, correlation=0.3)
+    ex.set("y", mean1=5.0, mean2=3.0, variance1=1.0, variance2=0.5, correlation=0.3)  # beyond the default frame
+    mx, cx, my, cy = ex.gaussians()
+    x = ex.samples_x()
+    tips = x + (my - mx)                           # equal covariances: the Monge map is this translation
+    ax = ex.figure().axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for points in (x, tips):
+        assert np.all((points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1))
+    for m, c in ((mx, cx), (my, cy)):              # the 2-std ellipse's bounding box: m +- 2 sqrt(diag c)
+        half = 2 * np.sqrt(np.diag(c))
+        assert x0 <= m[0] - half[0] and m[0] + half[0] <= x1 and y0 <= m[1] - half[1] and m[1] + half[1] <= y1
+
+
+def test_explorer_shows_w2_squared_next_to_the_mean_squared_arrow():
+    ui = theory.gaussian_2d_explorer(n=4000)
+    n = shown(ui.numbers.value)
+    w2 = gaussian_w2(*ui.model.gaussians())
+    assert n["w2"] == pytest.approx(w2, abs=1e-4) and n["w2_squared"] == pytest.approx(w2**2, abs=1e-4)
+    assert n["map_cost"] == pytest.approx(w2**2, rel=0.05)
+
+
 def test_geodesic_figure_draws_the_barycentres():
     mx, cx = theory.gaussian_2d(0, 0, 2.0, 0.05, 0.0)
     my, cy = theory.gaussian_2d(0, 0, 0.05, 2.0, 0.0)
