@@ -25,7 +25,8 @@ from ..pixels.images import read_image
 
 __all__ = ["load_picture", "subsample_colours", "colour_clouds_figure", "ColourTransferExplorer",
            "MixingComparison", "mix_gaussians", "colour_mixing", "TextureMixer",
-           "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget"]
+           "colour_transfer_widget", "colour_mixing_widget", "texture_mixing_widget", "mixing_table_html",
+           "texture_mixing_caption"]
 
 
 def load_picture(source, max_size: int = 128) -> np.ndarray:
@@ -78,8 +79,14 @@ def colour_clouds_figure(panels, *, n_points: int = 1500, seed: int = 0, images:
         ax = fig.add_subplot(rows, len(panels), column + 1 + (len(panels) if images else 0), projection="3d")
         points = subsample_colours(image, n_points, seed=seed)
         ax.scatter(points[:, 0], points[:, 1], points[:, 2], c=np.clip(points, 0, 1), s=2, depthshade=False)
-        ax.set(xlim=(0, 1), ylim=(0, 1), zlim=(0, 1), xlabel="R", ylabel="G", zlabel="B")
-        ax.tick_params(labelsize=6)
+        ax.set(xlim=(0, 1), ylim=(0, 1), zlim=(0, 1), xticks=[0, 0.5, 1], yticks=[0, 0.5, 1], zticks=[0, 0.5, 1])
+        ax.set_xlabel("R", labelpad=-6)
+        ax.set_ylabel("G", labelpad=-6)
+        ax.set_zlabel("B", labelpad=-6)
+        ax.tick_params(labelsize=6, pad=-2)
+        # a 3-D box fills its whole cell, so its axis labels fall outside and the next cell covers them:
+        # shrink the box a little so that R, G and B stay inside
+        ax.set_box_aspect(None, zoom=0.9)
         if not images:
             ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -253,6 +260,18 @@ class TextureMixer:
         return self._results[key]
 
 
+def mixing_table_html(comparison: MixingComparison) -> str:
+    """The W2 of each mix to the two styles as an HTML table with padded, right-aligned cells."""
+    cell = "padding: 2px 12px; text-align: right; border-bottom: 1px solid #ddd"
+    first = "padding: 2px 12px; text-align: left; border-bottom: 1px solid #ddd"
+    head = (f"<tr><th style='{first}'>mix</th><th style='{cell}'>W2 to the first style</th>"
+            f"<th style='{cell}'>W2 to the second style</th></tr>")
+    rows = "".join(f"<tr><td style='{first}'>{name}</td><td style='{cell}'>{a:.4f}</td>"
+                   f"<td style='{cell}'>{b:.4f}</td></tr>" for name, (a, b) in comparison.distances.items())
+    return (f"<table style='border-collapse: collapse'>{head}{rows}</table>"
+            f"<p>W2 between the two palettes: {comparison.distance_between:.4f}</p>")
+
+
 # --- ipywidgets front ends (thin: every number they show comes from the functions above) ---------
 
 def colour_transfer_widget(first="houses.png", second="swirls.png", *, max_size: int = 96,
@@ -306,10 +325,7 @@ def colour_mixing_widget(content="houses.png", first="swirls.png", second="glyph
 
     def update(_=None):
         recoloured, comparison = colour_mixing(*images, slider.value)
-        rows = "".join(f"<tr><td>{name}</td><td>{a:.4f}</td><td>{b:.4f}</td></tr>"
-                       for name, (a, b) in comparison.distances.items())
-        label.value = (f"<table><tr><th>mix</th><th>W2 to first</th><th>W2 to second</th></tr>{rows}</table>"
-                       f"W2 between the palettes: {comparison.distance_between:.4f}")
+        label.value = mixing_table_html(comparison)
         picture.value = figure_png(colour_clouds_figure(
             [("first style", images[1]), (f"mix t={slider.value:.2f}", np.clip(recoloured, 0, 1)),
              ("second style", images[2])]))
@@ -319,18 +335,31 @@ def colour_mixing_widget(content="houses.png", first="swirls.png", second="glyph
     return widgets.VBox([slider, label, picture])
 
 
-def texture_mixing_widget(mixer: TextureMixer, *, values=(0.0, 0.25, 0.5, 0.75, 1.0)):
-    """A slider over a few mixing weights; each texture is synthesised on first view, then cached."""
+def texture_mixing_caption(t: float) -> str:
+    """The caption under the mixed texture at weight ``t`` (HTML)."""
+    return (f"<b>Texture mixed at t = {t:.2f}</b>: synthesised from noise; the target at every layer is the W2 "
+            f"barycentre of the two styles' Gaussians, weight {1 - t:.2f} on the first, {t:.2f} on the second.")
+
+
+def texture_mixing_widget(mixer: TextureMixer, *, values=(0.0, 0.25, 0.5, 0.75, 1.0), width: int = 288):
+    """A slider over a few mixing weights; each texture is synthesised on first view, then cached.
+
+    The texture is shown ``width`` pixels wide (not stretched to the notebook's width), with a caption.
+    """
     import ipywidgets as widgets
 
     from ..plotting import png_bytes
 
     slider = widgets.SelectionSlider(options=list(values), value=values[len(values) // 2], description="Mix t")
-    picture = widgets.Image(format="png")
+    picture = widgets.Image(format="png", layout=widgets.Layout(width=f"{int(width)}px"))
+    caption = widgets.HTML(layout=widgets.Layout(width=f"{max(int(width), 420)}px"))
 
     def update(_=None):
         picture.value = png_bytes(mixer.texture(slider.value).image)
+        caption.value = texture_mixing_caption(slider.value)
 
     slider.observe(update, names="value")
     update()
-    return widgets.VBox([slider, picture])
+    box = widgets.VBox([slider, picture, caption])
+    box.picture, box.caption = picture, caption
+    return box

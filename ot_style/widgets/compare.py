@@ -25,11 +25,14 @@ from ..pixels.images import fit_size, read_image, resize
 from ..pixels.texture_scale import tile_shuffle
 
 __all__ = ["LossComparison", "compare_losses", "feature_measures", "gram_twin", "layer_textures",
-           "measured_receptive_field", "shuffle_sensitivity", "LayerTexture", "MEASURES"]
+           "measured_receptive_field", "shuffle_sensitivity", "LayerTexture", "MEASURES", "MEASURE_LABELS"]
 
 #: The measures every result is scored under, all on VGG features against the style's features,
 #: summed over the style layers (NumPy references from :mod:`ot_style.maths`).
 MEASURES = ("gaussian W2^2", "Gram (Gatys)", "moments", "sliced W2")
+#: How the tables and notebook 05's sentences write each measure.
+MEASURE_LABELS = {"gaussian W2^2": "Gaussian W2²", "Gram (Gatys)": "Gram (Gatys)", "moments": "moments l_m",
+                  "sliced W2": "sliced W2"}
 
 
 def _samples(tensor) -> np.ndarray:
@@ -93,19 +96,31 @@ class LossComparison:
     weights_source: str = ""
 
     def table_html(self) -> str:
-        """The measures as an HTML table (rows: images, columns: measures; the best in bold)."""
+        """The measures as an HTML table (rows: images, columns: measures; the best in bold).
+
+        Headers are :data:`MEASURE_LABELS`; cells are padded, right-aligned and ruled, so the columns read
+        apart in a notebook.
+        """
         names = list(self.measures)
-        best = {m: min(names, key=lambda n: self.measures[n][m]) for m in MEASURES}
-        head = "".join(f"<th>{m}</th>" for m in MEASURES)
+        best = self.best_by_measure()
+        cell = "padding: 3px 12px; text-align: right; border: 1px solid #ccc"
+        left = "padding: 3px 12px; text-align: left; border: 1px solid #ccc"
+        head = "".join(f"<th style='{cell}'>{MEASURE_LABELS[m]}</th>" for m in MEASURES)
         rows = []
         for name in names:
             cells = "".join(
-                f"<td>{'<b>' if best[m] == name else ''}{self.measures[name][m]:.4g}"
+                f"<td style='{cell}'>{'<b>' if best[m] == name else ''}{self.measures[name][m]:.4g}"
                 f"{'</b>' if best[m] == name else ''}</td>" for m in MEASURES)
             secs = f"{self.seconds[name]:.1f} s" if name in self.seconds else "-"
-            rows.append(f"<tr><th>{name}</th><td>{secs}</td>{cells}</tr>")
-        return (f"<table class='ot-style-measures'><tr><th>image</th><th>time</th>{head}</tr>"
+            rows.append(f"<tr><th style='{left}'>{name}</th><td style='{cell}'>{secs}</td>{cells}</tr>")
+        return (f"<table class='ot-style-measures' style='border-collapse: collapse'><tr>"
+                f"<th style='{left}'>image</th><th style='{cell}'>time</th>{head}</tr>"
                 + "".join(rows) + "</table>")
+
+    def best_by_measure(self) -> dict:
+        """``{measure: name of the image with the lowest value under it}`` (the bold entries of the table)."""
+        names = list(self.measures)
+        return {m: min(names, key=lambda n: self.measures[n][m]) for m in MEASURES}
 
 
 def compare_losses(content, style, *, losses=STYLE_LOSSES, config: StyleConfig | None = None,

@@ -42,3 +42,49 @@ def test_the_widget_label_says_how_many_iterations_raised_it():
     label = box.children[1].value
     assert f"{explorer.sliced_w2_rises(8, 0)} of them raised it" in label
     assert f"{explorer.sliced_w2_curve(8, 0)[-1]:.4f} after 8 iterations" in label
+
+
+def test_the_mixing_table_shows_every_mix_with_its_two_distances_in_padded_cells():
+    from ot_style.maths.gaussian import gaussian_w2
+    from ot_style.pixels.colour import colour_moments
+    from ot_style.widgets.colour import mix_gaussians, mixing_table_html
+
+    a, b = colour_moments(FIRST), colour_moments(SECOND)
+    html = mixing_table_html(mix_gaussians(a, b, 0.5))
+    assert html.count("<tr>") == 4 and "padding" in html
+    assert "W2 to the first style" in html and "W2 to the second style" in html
+    half = gaussian_w2(a.mean, a.cov, b.mean, b.cov) / 2  # the barycentre is the midpoint
+    assert f"<td style='padding: 2px 12px; text-align: right; border-bottom: 1px solid #ddd'>{half:.4f}</td>" in html
+    assert f"{2 * half:.4f}</p>" in html
+
+
+def test_the_texture_mixing_widget_has_a_fixed_width_and_a_caption_that_follows_the_slider():
+    pytest.importorskip("ipywidgets")
+    from types import SimpleNamespace
+
+    from ot_style.widgets.colour import texture_mixing_widget
+
+    class FakeMixer:  # what the widget needs of a TextureMixer, without running a synthesis
+        def texture(self, t):
+            return SimpleNamespace(image=np.full((8, 8, 3), t, dtype=np.float32))
+
+    box = texture_mixing_widget(FakeMixer(), values=(0.0, 0.25, 1.0), width=256)
+    assert box.picture.layout.width == "256px"
+    assert "t = 0.25" in box.caption.value and "weight 0.75 on the first" in box.caption.value
+    box.children[0].value = 1.0
+    assert "t = 1.00" in box.caption.value and "weight 0.00 on the first" in box.caption.value
+
+
+def test_the_colour_cloud_labels_stay_inside_their_own_column():
+    from ot_style.widgets.colour import colour_clouds_figure
+
+    fig = colour_clouds_figure([("a", FIRST), ("b", SECOND), ("c", FIRST)], n_points=100)
+    renderer = fig.canvas.get_renderer()
+    fig.canvas.draw()
+    clouds = [ax for ax in fig.axes if ax.name == "3d"]
+    width = fig.bbox.width
+    for k, ax in enumerate(clouds):
+        right = clouds[k + 1].get_window_extent(renderer).x0 if k + 1 < len(clouds) else width
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+            box = axis.label.get_window_extent(renderer)
+            assert axis.label.get_text() in "RGB" and 0 <= box.x0 and box.x1 <= right + 1, (k, axis.label.get_text())

@@ -129,3 +129,19 @@ def test_shuffle_sensitivity_is_the_ratio_of_two_w2_distances():
         assert got[layer][2] == pytest.approx(0.0, abs=1e-9)  # one tile: the picture itself
     # the 3 px layer barely notices 8 px tiles; the 24 px layer does, much more
     assert got["relu1_1"][1] < 0.2 < got["relu3_1"][1]
+
+
+def test_the_measures_table_has_readable_headers_padded_cells_and_the_best_in_bold():
+    from ot_style.widgets.compare import MEASURE_LABELS, LossComparison
+
+    measures = {"start": dict(zip(MEASURES, (4.0, 9.0, 3.0, 2.0))),
+                "w2": dict(zip(MEASURES, (1.0, 5.0, 2.5, 1.5))),
+                "gram": dict(zip(MEASURES, (2.0, 1.0, 2.0, 1.75)))}
+    comparison = LossComparison(images={}, seconds={"w2": 1.25, "gram": 2.0}, measures=measures)
+    assert comparison.best_by_measure() == {"gaussian W2^2": "w2", "Gram (Gatys)": "gram", "moments": "gram",
+                                            "sliced W2": "w2"}
+    html = comparison.table_html()
+    assert set(MEASURE_LABELS) == set(MEASURES) and "W2^2" not in html and "Gaussian W2²" in html
+    assert html.count("padding") == 4 * (2 + len(MEASURES)) and "border-collapse" in html
+    assert ">1.2 s<" in html and ">-<" in html        # the start image took no time
+    assert html.count("<b>") == 4 and "<b>1.5</b>" in html and "<b>2</b>" in html
