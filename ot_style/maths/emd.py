@@ -24,7 +24,8 @@ import numpy as np
 from ..layers import VGG19_LAYERS, check_layers, layer_info, spatial_size
 from .pot import import_pot
 
-__all__ = ["EMDCost", "emd_cost", "emd_cost_table", "empirical_w2", "sliced_w2", "MAX_EMD_ENTRIES"]
+__all__ = ["EMDCost", "emd_cost", "emd_cost_table", "empirical_w2", "sliced_w2", "MAX_EMD_ENTRIES",
+           "sample_points", "sample_pair"]
 
 #: Largest cost matrix (n * m entries, float64) :func:`empirical_w2` agrees to build: 8e7 entries is
 #: 640 MB. Beyond that the exact solver is the lesson of notebook 03, not a tool.
@@ -135,7 +136,10 @@ def emd_cost_table(height: int, width: int, layers=None, dtype_bytes: int = 4) -
     return [emd_cost(height, width, layer, dtype_bytes) for layer in check_layers(layers)]
 
 
-def _samples(x, name: str) -> np.ndarray:
+def sample_points(x, name: str) -> np.ndarray:
+    """``x`` as float64 points of shape (n, d), n >= 1 (a 1-D array is n points in one dimension); a
+    ``ValueError`` naming ``name`` for another shape or a NaN. The check every sample-based function of
+    :mod:`ot_style.maths` makes."""
     a = np.asarray(x, dtype=np.float64)
     if a.ndim == 1:
         a = a[:, None]
@@ -146,8 +150,9 @@ def _samples(x, name: str) -> np.ndarray:
     return a
 
 
-def _pair(x, y) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _samples(x, "x"), _samples(y, "y")
+def sample_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Two samples (:func:`sample_points`) of the same dimension."""
+    a, b = sample_points(x, "x"), sample_points(y, "y")
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"x and y must have the same dimension, got {a.shape[1]} and {b.shape[1]}.")
     return a, b
@@ -177,7 +182,7 @@ def empirical_w2(x, y) -> float:
     """
     ot = import_pot()
 
-    a, b = _pair(x, y)
+    a, b = sample_pair(x, y)
     if a.shape[0] * b.shape[0] > MAX_EMD_ENTRIES:
         raise ValueError(
             f"Exact EMD between {a.shape[0]} and {b.shape[0]} samples needs a {a.shape[0]}x{b.shape[0]} cost "
@@ -219,7 +224,7 @@ def sliced_w2(x, y, n_projections: int = 64, seed: int = 0) -> float:
     """
     ot = import_pot()
 
-    a, b = _pair(x, y)
+    a, b = sample_pair(x, y)
     if int(n_projections) < 1:
         raise ValueError(f"n_projections must be at least 1, got {n_projections}.")
     return float(ot.sliced_wasserstein_distance(a, b, n_projections=int(n_projections), p=2, seed=int(seed)))

@@ -22,23 +22,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .emd import sample_points
+
 __all__ = ["random_rotation", "random_directions", "match_sorted", "sliced_w2_along", "blind_direction",
            "PCABasis", "pca_basis", "SlicedMatching", "sliced_histogram_matching"]
 
 
-def _cloud(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] < 1:
-        raise ValueError(f"{name} must be points of shape (n, d) with n >= 1, got shape {np.shape(x)}.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return a
-
-
 def _same_size(x, y) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _cloud(x, "x"), _cloud(y, "y")
+    a, b = sample_points(x, "x"), sample_points(y, "y")
     if a.shape != b.shape:
         raise ValueError(f"Sort-and-match pairs points one to one: x and y must have the same shape, got "
                          f"{a.shape} and {b.shape}.")
@@ -200,7 +191,7 @@ def pca_basis(y, variance: float = 0.9) -> PCABasis:
     -------
     PCABasis
     """
-    b = _cloud(y, "y")
+    b = sample_points(y, "y")
     if not 0.0 < float(variance) <= 1.0:
         raise ValueError(f"variance must be a fraction in (0, 1], got {variance}.")
     mean = b.mean(axis=0)

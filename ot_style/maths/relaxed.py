@@ -26,29 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .emd import MAX_EMD_ENTRIES
+from .emd import MAX_EMD_ENTRIES, sample_pair, sample_points
 from .pot import import_pot
 
 __all__ = ["sqeuclidean_cost", "euclidean_cost", "cosine_cost", "RelaxedEMD", "relaxed_emd", "ExactEMD",
            "exact_emd", "self_similarity", "self_similarity_loss", "sample_bilinear", "hypercolumns"]
-
-
-def _rows(x, name: str) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] < 1:
-        raise ValueError(f"{name} must be points of shape (n, d) with n >= 1, got shape {np.shape(x)}.")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return a
-
-
-def _pair(x, y) -> tuple[np.ndarray, np.ndarray]:
-    a, b = _rows(x, "x"), _rows(y, "y")
-    if a.shape[1] != b.shape[1]:
-        raise ValueError(f"x and y must have the same dimension, got {a.shape[1]} and {b.shape[1]}.")
-    return a, b
 
 
 def sqeuclidean_cost(x, y) -> np.ndarray:
@@ -66,7 +48,7 @@ def sqeuclidean_cost(x, y) -> np.ndarray:
     -------
     ndarray, shape (n, m)
     """
-    a, b = _pair(x, y)
+    a, b = sample_pair(x, y)
     return np.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1)
 
 
@@ -108,7 +90,7 @@ def cosine_cost(x, y) -> np.ndarray:
     -------
     ndarray, shape (n, m)
     """
-    a, b = _pair(x, y)
+    a, b = sample_pair(x, y)
     # Clipped so that rounding cannot make a cost a hair below 0 (identical directions) or above 2.
     return np.clip(1.0 - _unit_rows(a) @ _unit_rows(b).T, 0.0, 2.0)
 
@@ -260,7 +242,7 @@ def self_similarity_loss(x, content) -> float:
     -------
     float
     """
-    a, b = _pair(x, content)
+    a, b = sample_pair(x, content)
     if a.shape[0] != b.shape[0]:
         raise ValueError(f"Both clouds must be sampled at the same N locations, got {a.shape[0]} and {b.shape[0]}.")
     return float(np.mean(np.abs(self_similarity(a) - self_similarity(b))))

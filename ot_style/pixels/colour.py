@@ -25,6 +25,7 @@ import numpy as np
 
 from ..maths.emd import sliced_w2
 from ..maths.gaussian import gaussian_monge_map
+from ..maths.histogram_matching import random_rotation  # the colour transfer's rotations
 from ..maths.moments import feature_moments
 
 __all__ = ["colour_pixels", "colour_moments", "transfer_gaussian", "transfer_sliced",
@@ -133,29 +134,6 @@ def transfer_gaussian(content, style, *, clip: bool = False) -> np.ndarray:
     source, target = feature_moments(content_pixels), feature_moments(style_pixels)
     monge = gaussian_monge_map(source.mean, source.cov, target.mean, target.cov)
     return _finish(np.asarray(monge(content_pixels), dtype=np.float64), np.asarray(content), clip)
-
-
-def random_rotation(dim: int, rng: np.random.Generator) -> np.ndarray:
-    """A rotation drawn uniformly (Haar measure) from SO(dim).
-
-    QR of a standard Gaussian matrix, with the signs of R's diagonal moved into Q so that the
-    distribution is uniform (Mezzadri 2007), and one column flipped if needed so that det = +1.
-
-    Parameters
-    ----------
-    dim : int
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    ndarray, shape (dim, dim)
-        Orthonormal columns; ``rotation @ rotation.T`` is the identity.
-    """
-    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
-    q = q * np.sign(np.diag(r))
-    if np.linalg.det(q) < 0:
-        q[:, 0] = -q[:, 0]
-    return q
 
 
 def match_histogram_1d(values, reference) -> np.ndarray:
