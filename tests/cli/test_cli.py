@@ -1,6 +1,7 @@
 """The ``ot-style`` command line: every user mistake is one line on stderr, exit 2 and no output file;
 options reach the engine unchanged and absent ones are left to the config; Ctrl-C keeps the best image
-(exit 130); the demo, transfer, texture and colour commands write real pictures."""
+(exit 130); the colour command writes real pictures. Real engine runs are in ``test_runs.py``, the
+user's files in ``test_user_files.py``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import re
 import subprocess
 import sys
 import types
-from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
@@ -19,41 +19,12 @@ from ot_style.cli import commands as cli
 from ot_style.cli import parser as cli_parser
 from ot_style.network import weights
 from ot_style.pixels import colour
-from ot_style.cli.demo import DEMO_FILES
 from ot_style.config import DEFAULT, default_config, format_steps
 from ot_style.pixels.images import load_image, save_image
+from tests.helpers.cli import only_pictures as _only_pictures
+from tests.helpers.cli import run_cli as _run
 
 RNG = np.random.default_rng(0)
-
-
-def _picture(path, size=(48, 40), seed=0):
-    """A smooth random picture (so VGG features are not pure noise) of size (w, h)."""
-    rng = np.random.default_rng(seed)
-    w, h = size
-    y, x = np.mgrid[0:h, 0:w] / max(h, w)
-    base = np.stack([np.sin(6 * x + rng.uniform(0, 6)), np.cos(5 * y + rng.uniform(0, 6)),
-                     np.sin(4 * (x + y))], axis=2)
-    image = 0.5 + 0.4 * base + 0.05 * rng.normal(size=(h, w, 3))
-    save_image(np.clip(image, 0, 1), path)
-    return path
-
-
-def _run(capsys, *argv):
-    code = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _only_pictures(folder, expected=()):
-    """The folder holds exactly ``expected`` besides the inputs: no temporary or partial files."""
-    names = sorted(os.listdir(folder))
-    assert not [n for n in names if n.startswith(".")], names
-    return names
-
-
-@pytest.fixture()
-def pictures(tmp_path):
-    return _picture(tmp_path / "content.png"), _picture(tmp_path / "style.png", (40, 48), seed=1)
 
 
 # --- refused inputs: message, exit 2, no output, no traceback ----------------------------------------
@@ -199,36 +170,6 @@ def test_version_and_no_command(capsys):
 
 # --- options reach the engine; a stand-in engine records the call ------------------------------------
 
-@dataclass
-class _Result:
-    image: np.ndarray
-    history: dict = field(default_factory=lambda: {"total": [3.0, 2.0, 1.0]})
-    evaluations: int = 3
-    seconds_per_scale: list = field(default_factory=lambda: [0.1])
-    weights_source: str = "RANDOM"
-    random_weights: bool = True
-    interrupted: bool = False
-    config: object = None
-
-
-@pytest.fixture()
-def recorded(monkeypatch):
-    """Replace the engine by one that records its arguments and reports three steps."""
-    calls = []
-
-    def stylize(content, style, **kwargs):
-        calls.append((content, style, kwargs))
-        for step in range(3):
-            kwargs["callback"](types.SimpleNamespace(step=step, scale=0, size=(32, 40),
-                                                     losses={"total": 3.0 - step}, elapsed=0.0,
-                                                     image=lambda: None))
-        shape = (32, 40, 3) if content is None else content.shape
-        return _Result(np.full(shape, 0.25, np.float32), config=kwargs["config"])
-
-    monkeypatch.setitem(sys.modules, "ot_style.engine.synthesis", types.SimpleNamespace(stylize=stylize))
-    return calls
-
-
 def test_options_are_passed_and_absent_ones_left_to_the_config(tmp_path, capsys, pictures, recorded):
     code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--loss", "gram",
                           "--steps", "3", "--layers", "relu1_1,relu2_1", "--layer-weights", "1", "2",
@@ -351,254 +292,3 @@ def test_classroom_calls_serve(capsys, monkeypatch):
     assert calls[-1] == ("x.ipynb", {"port": None, "open_browser": True, "max_kernels": 3})
     code, _, err = _run(capsys, "classroom", "--max-kernels", "0")
     assert code == 2 and "--max-kernels" in err
-
-
-# --- real runs of the engine (random weights, tiny pictures) ----------------------------------------
-
-SMALL = ["--weights", "random", "--layers", "relu1_1", "relu2_1", "--steps", "3"]
-
-
-def test_demo_end_to_end_in_fast_mode(tmp_path, capsys):
-    folder = tmp_path / "demo" / "nested"  # created on the way
-    code, out, err = _run(capsys, "demo", "-o", folder, "--weights", "random", "--steps", "4")
-    assert code == 0, err
-    assert sorted(os.listdir(folder)) == sorted(DEMO_FILES)  # no temporary file left
-    for name in DEMO_FILES:
-        assert str(folder / name) in out
-    result = load_image(folder / "result.png")
-    assert max(result.shape[:2]) == default_config().size and result.std() > 0.01
-    side, curve = (Image.open(folder / name) for name in DEMO_FILES[1:])
-    assert side.size[0] > 2 * side.size[1] and curve.size[0] > 300
-    assert "WARNING: the VGG19 network has RANDOM weights" in err and "fast mode" in out
-
-
-def test_transfer_and_texture_write_real_pictures(tmp_path, capsys, pictures):
-    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "t.jpg", "--size", "32",
-                          "--scales", "32", *SMALL)
-    assert code == 0, err
-    assert load_image(tmp_path / "t.jpg").shape == (27, 32, 3)  # content 48x40 -> long side 32
-    assert f"wrote {tmp_path / 't.jpg'}" in out and "3/3" in err  # the progress bar reached the end
-    code, _, err = _run(capsys, "texture", pictures[1], pictures[0], "-o", tmp_path / "x.png",
-                        "--size", "56", "--scales", "56", "--style-weights", "1", "1", *SMALL)
-    assert code == 0, err
-    # larger than the 40x48 style picture, with its shape: long side 56
-    assert load_image(tmp_path / "x.png").shape == (56, 47, 3)
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "y.png", "--size", "8",
-                        "--scales", "8", "--weights", "random", "--layers", "relu4_1")
-    assert code == 2 and "too small for layer relu4_1" in err  # the engine's check, as one line
-    assert not (tmp_path / "y.png").exists()
-
-
-def test_ctrl_c_saves_the_best_image(tmp_path, capsys, pictures, monkeypatch):
-    from ot_style.engine import synthesis
-
-    real_stylize, results = synthesis.stylize, []
-
-    def stylize_then_ctrl_c(*args, callback, **kwargs):
-        def pressing_ctrl_c(iterate):
-            callback(iterate)
-            if iterate.step >= 2:
-                raise KeyboardInterrupt
-
-        results.append(real_stylize(*args, callback=pressing_ctrl_c, **kwargs))
-        return results[-1]
-
-    monkeypatch.setattr(synthesis, "stylize", stylize_then_ctrl_c)
-    before = _only_pictures(tmp_path)
-    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--size", "32",
-                          "--scales", "16", "32", *SMALL[:-2], "--steps", "20")
-    assert code == 130, err
-    assert results[0].interrupted and results[0].evaluations < 20
-    assert f"Interrupted: the best image so far was saved to {tmp_path / 'out.png'}" in err
-    saved = load_image(tmp_path / "out.png")
-    assert saved.shape == (27, 32, 3)  # stopped at the coarse scale, upsampled to the full size
-    np.testing.assert_allclose(saved, np.clip(results[0].image, 0, 1), atol=0.5 / 255 + 1e-6)
-    assert _only_pictures(tmp_path) == sorted(before + ["out.png"])
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(os.name != "posix", reason="sends a real SIGINT")
-def test_real_sigint_in_a_subprocess(tmp_path, pictures):
-    """A real Ctrl-C (SIGINT) mid-run: exit 130, the best image saved, no traceback, no temporary file."""
-    import signal
-    import time
-
-    log = tmp_path / "stderr.txt"
-    with open(log, "w") as err:
-        # A background job of a non-interactive shell ignores SIGINT; give the child the default.
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "ot_style", "transfer", *map(str, pictures), "-o", str(tmp_path / "out.png"),
-             "--size", "32", "--scales", "32", "--steps", "100000", "--optimizer", "adam",
-             "--layers", "relu1_1", "--weights", "random"],
-            stdout=subprocess.PIPE, stderr=err, text=True, env=dict(os.environ, OT_STYLE_FAST="1"),
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-        try:
-            deadline = time.monotonic() + 240  # a bound, not a measurement: normally a few seconds
-            while "loss=" not in log.read_text() and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.2)
-            assert proc.poll() is None, log.read_text()
-            proc.send_signal(signal.SIGINT)
-            out, _ = proc.communicate(timeout=120)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-    text = log.read_text()
-    assert proc.returncode == 130, text
-    assert f"Interrupted: the best image so far was saved to {tmp_path / 'out.png'}" in text
-    assert "Traceback" not in text
-    assert load_image(tmp_path / "out.png").shape == (27, 32, 3)
-    assert sorted(os.listdir(tmp_path)) == ["content.png", "out.png", "stderr.txt", "style.png"]
-
-
-def test_demo_figures(tmp_path):
-    from ot_style import plotting
-    from ot_style.cli import demo
-
-    image = np.full((20, 30, 3), 0.5, np.float32)
-    result = _Result(image, history={"total": [4.0, 2.0, 3.0, 1.0], "style": [4.0, 2.0, 3.0, 1.0]},
-                     config=DEFAULT)
-    ax = plotting.loss_curve_figure(result, scale_of_step=[0, 0, 1, 1]).axes[0]
-    assert [line.get_label() for line in ax.get_lines()] == ["style", "_child1"]  # curve + one scale line
-    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), [4.0, 2.0, 3.0, 1.0])
-    assert ax.get_lines()[1].get_xdata()[0] == 2  # the second scale starts at evaluation 2
-    result.history["content"] = [1.0, 1.0, 0.5, 0.5]
-    ax = plotting.loss_curve_figure(result).axes[0]
-    assert [line.get_label() for line in ax.get_lines()] == ["total", "style", "content"]
-    side = plotting.side_by_side_figure(image, image[:10], result)
-    assert [a.get_title() for a in side.axes] == ["content", "style",
-                                                  f"result (w2, {DEFAULT.optimizer}, RANDOM weights)"]
-    paths = demo.write_demo_figures(image, image, result, tmp_path)
-    assert [p.name for p in paths] == list(demo.DEMO_FILES[1:]) and sorted(os.listdir(tmp_path)) == sorted(
-        demo.DEMO_FILES[1:])
-
-
-def test_classroom_without_voila_is_one_line(capsys, monkeypatch):
-    def serve(*args, **kwargs):
-        raise ModuleNotFoundError("No module named 'voila'", name="voila")
-
-    monkeypatch.setitem(sys.modules, "ot_style.cli.classroom", types.SimpleNamespace(serve=serve))
-    code, _, err = _run(capsys, "classroom", "--no-browser")
-    assert code == 2 and err.strip() == ("ot-style classroom: error: Classroom mode needs Voila: "
-                                         "pip install 'ot-style[classroom]'.")
-
-
-def test_classroom_with_the_real_module_refuses_a_missing_notebook(tmp_path, capsys):
-    code, _, err = _run(capsys, "classroom", "--notebook", tmp_path / "none.ipynb", "--no-browser")
-    assert code == 2 and "none.ipynb' does not exist" in err
-
-
-def test_a_small_size_drops_the_coarse_scales_instead_of_refusing(tmp_path, capsys, pictures):
-    # relu5_1 needs 16 px per side; at 16 px the 40x48 content would be 13x16, so that scale is dropped
-    # and the run goes on at 32 px (issue 15: `--size 32` was refused).
-    code, out, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "s.png", "--size", "32",
-                          "--scales", "16", "32", "--steps", "2", "--weights", "random")
-    assert code == 0, err
-    assert load_image(tmp_path / "s.png").shape == (27, 32, 3) and "2/2" in err
-
-
-# --- the user's files: never overwritten by mistake, never lost at the end (issue 17) -----------------
-
-def test_an_output_that_is_an_input_is_refused_under_any_name(tmp_path, capsys, pictures):
-    content, style = pictures
-    before = content.read_bytes()
-    link = tmp_path / "same-photo.png"
-    link.symlink_to(content)
-    for output in (content, link, style):
-        code, _, err = _run(capsys, "transfer", content, style, "-o", output, "--weights", "random")
-        assert code == 2 and "it is the input picture" in err and "Traceback" not in err
-    code, _, err = _run(capsys, "colour", content, style, "-o", link)
-    assert code == 2 and "it is the input picture" in err
-    assert content.read_bytes() == before
-
-
-def test_a_stop_after_one_evaluation_saves_that_image_over_an_older_output(tmp_path, capsys, pictures,
-                                                                         monkeypatch):
-    from ot_style.engine import synthesis
-
-    real_stylize = synthesis.stylize
-
-    def stop_at_once(*args, callback, **kwargs):
-        return real_stylize(*args, callback=lambda it: False, steps=1, **kwargs)  # noqa: ARG005
-
-    (tmp_path / "out.png").write_bytes(b"the user's earlier picture")
-    monkeypatch.setattr(synthesis, "stylize", stop_at_once)
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", *SMALL[:-2])
-    # one evaluation happened, so there is a result to keep (a run with none writes nothing: below)
-    assert code == 130 and "best image so far was saved" in err
-    assert load_image(tmp_path / "out.png").shape == (53, 64, 3)  # fast mode: the long side 64
-
-
-def test_a_run_stopped_with_no_evaluation_leaves_an_existing_output_alone(tmp_path, capsys, pictures, recorded,
-                                                                             monkeypatch):
-    def no_evaluation(content, style, **kwargs):
-        return _Result(np.zeros((27, 32, 3), np.float32), history={"total": []}, evaluations=0,
-                       interrupted=True, config=kwargs["config"])
-
-    monkeypatch.setitem(sys.modules, "ot_style.engine.synthesis", types.SimpleNamespace(stylize=no_evaluation))
-    (tmp_path / "out.png").write_bytes(b"the user's earlier picture")
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.png", "--weights", "random")
-    assert code == 130 and "nothing was written" in err
-    assert (tmp_path / "out.png").read_bytes() == b"the user's earlier picture"
-
-
-def test_a_folder_removed_during_the_run_does_not_lose_the_result(tmp_path, capsys, pictures, monkeypatch):
-    import shutil
-    import tempfile
-
-    rescue = tmp_path / "rescue"
-    rescue.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(rescue))
-    folder = tmp_path / "results"
-    folder.mkdir()
-
-    def stylize_then_remove_the_folder(content, style, **kwargs):
-        shutil.rmtree(folder)
-        return _Result(np.full((27, 32, 3), 0.25, np.float32), config=kwargs["config"])
-
-    monkeypatch.setitem(sys.modules, "ot_style.engine.synthesis",
-                        types.SimpleNamespace(stylize=stylize_then_remove_the_folder))
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", folder / "out.png", "--weights", "random")
-    (kept,) = rescue.glob("ot-style-rescued-*.png")
-    assert code == 1 and f"the result was saved to {kept} instead" in err and "does not exist" in err
-    np.testing.assert_allclose(load_image(kept), 0.25, atol=1 / 255)
-
-
-def test_a_webp_output_without_a_webp_encoder_is_refused_before_the_run(tmp_path, capsys, pictures, monkeypatch):
-    from PIL import features
-
-    real = features.check_module
-    monkeypatch.setattr(features, "check_module", lambda name: False if name == "webp" else real(name))
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "out.webp", "--weights", "random")
-    assert code == 2 and "cannot encode .webp" in err and not (tmp_path / "out.webp").exists()
-
-
-def test_a_path_that_is_not_utf8_is_printed_without_an_error(tmp_path, pictures):
-    folder = os.fsencode(tmp_path) + b"/caf\xe9"  # Latin-1 bytes: not valid UTF-8
-    os.mkdir(folder)
-    output = os.fsdecode(folder + b"/out.png")
-    env = dict(os.environ, OT_STYLE_FAST="1", PYTHONIOENCODING="utf-8:strict", LC_ALL="C.UTF-8")
-    done = subprocess.run([sys.executable, "-m", "ot_style", "colour", str(pictures[0]), str(pictures[1]), "-o",
-                           output], capture_output=True, env=env, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert b"wrote " in done.stdout and b"\\udce9" in done.stdout and b"Traceback" not in done.stderr
-    assert os.path.exists(folder + b"/out.png")
-
-
-def test_a_size_beyond_the_machines_memory_is_one_sentence(tmp_path, capsys, pictures):
-    code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "big.png", "--size", "20000",
-                        "--weights", "random")
-    assert code == 2 and "A 20000-px picture needs about" in err and "the largest size that fits" in err
-    assert err.strip().count("\n") <= 2 and "Traceback" not in err and not (tmp_path / "big.png").exists()
-
-
-def test_running_out_of_memory_anyway_is_one_line(tmp_path, capsys, pictures, monkeypatch):
-    class ResourceExhaustedError(Exception):  # TensorFlow's, by name
-        pass
-
-    for error in (MemoryError(), ResourceExhaustedError("OOM when allocating tensor")):
-        def stylize(*args, error=error, **kwargs):
-            raise error
-
-        monkeypatch.setitem(sys.modules, "ot_style.engine.synthesis", types.SimpleNamespace(stylize=stylize))
-        code, _, err = _run(capsys, "transfer", *pictures, "-o", tmp_path / "o.png", "--weights", "random")
-        assert code == 2 and "ran out of memory; use a smaller --size" in err and "Traceback" not in err
