@@ -22,7 +22,7 @@ from ..config import DEFAULT, check_weights, mixing_weights
 from ..layers import check_layers
 from ..maths.moments import Moments
 
-__all__ = ["StyleLoss", "ContentLoss", "tf_moments", "samples", "numpy_samples", "dtype_of",
+__all__ = ["StyleLoss", "ContentLoss", "tf_moments", "moments_from_sums", "samples", "numpy_samples", "dtype_of",
            "mixing_weights_of"]
 
 
@@ -82,6 +82,20 @@ def tf_moments(x, weights=None) -> Moments:
     return Moments(mean, 0.5 * (cov + tf.transpose(cov)))
 
 
+def moments_from_sums(s1, s2, n) -> Moments:
+    r"""Eq. 1 from sums: :math:`\mu = S_1/n`, :math:`\Sigma = (S_2 - n\mu\mu^T)/(n-1)`, symmetrised.
+
+    ``s1`` is :math:`\sum_i x_i` (c,), ``s2`` is :math:`\sum_i x_i x_i^T` (c, c), accumulated in float64
+    (the subtraction loses the digits the centring would keep, so float32 sums are not enough). What the
+    exact tiled evaluation (:mod:`ot_style.engine.tiled`) computes from the sums it collects over tiles;
+    differentiable in ``s1`` and ``s2``.
+    """
+    n = tf.cast(n, s1.dtype)
+    mean = s1 / n
+    cov = (s2 - n * mean[:, None] * mean[None, :]) / (n - 1.0)
+    return Moments(mean, 0.5 * (cov + tf.transpose(cov)))
+
+
 @tf.custom_gradient
 def _unweighted_moments(x):
     """Eq. 1 with a hand-written gradient: one (n, c) x (c, c) product instead of autodiff's two plus the
@@ -136,6 +150,9 @@ class StyleLoss:
     """
 
     name = "style"
+    #: True when the loss is a function of each layer's feature sums (:meth:`score_from_sums`), so that
+    #: :mod:`ot_style.engine.tiled` can compute it exactly over tiles.
+    tileable = False
 
     def __init__(self, layers, layer_weights=None, *, per_layer: bool = False, normalise: bool | None = None):
         self.layers = check_layers(layers)

@@ -27,6 +27,8 @@ class FeatureContentLoss(ContentLoss):
     """
 
     name = "features"
+    #: A mean over positions: :mod:`ot_style.engine.tiled` sums it exactly over tiles.
+    tileable = True
 
     def __init__(self, layer: str | None = None, weight: float | None = None, *, normalise: bool | None = None):
         self.layers = check_layers((DEFAULT.content_layer if layer is None else layer,))

@@ -44,11 +44,20 @@ class GramLoss(StyleLoss):
         kappa = 1.0 / (4.0 * gram.shape[0] ** 2) if self.normalisation == "gatys" else 1.0
         return kappa * float(np.sum(gram**2))
 
+    tileable = True
+
+    def score_from_sums(self, s1, s2, n, target):
+        """The same loss from the sum of the samples' outer products (tiled evaluation): G = S_2 / n."""
+        return self._distance(s2 / tf.cast(n, s2.dtype), target)
+
     def score(self, x, target):
         n = tf.cast(tf.shape(x)[0], x.dtype)
-        diff = tf.matmul(x, x, transpose_a=True) / n - target[0]
+        return self._distance(tf.matmul(x, x, transpose_a=True) / n, target)
+
+    def _distance(self, gram, target):
+        diff = gram - tf.cast(target[0], gram.dtype)
         value = tf.reduce_sum(tf.square(diff))
         if self.normalisation == "gatys":
-            c = tf.cast(tf.shape(x)[1], x.dtype)
+            c = tf.cast(tf.shape(gram)[0], gram.dtype)
             value = value / (4.0 * c * c)
         return value

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..maths.moments import feature_moments
-from .base import StyleLoss, tf_moments
+from .base import StyleLoss, moments_from_sums, tf_moments
 
 __all__ = ["MomentsLoss"]
 
@@ -32,7 +32,15 @@ class MomentsLoss(StyleLoss):
     def blank_value(self, target):
         return float(np.mean(np.abs(target[0])) + np.mean(np.abs(target[1])))
 
+    tileable = True
+
+    def score_from_sums(self, s1, s2, n, target):
+        """The same distance from the sums of the samples and of their outer products (tiled evaluation)."""
+        return self._distance(*moments_from_sums(s1, s2, n), target)
+
     def score(self, x, target):
-        mean_x, cov_x = tf_moments(x)
-        return (tf.reduce_mean(tf.abs(mean_x - target[0]))
-                + tf.reduce_mean(tf.abs(cov_x - target[1])))
+        return self._distance(*tf_moments(x), target)
+
+    def _distance(self, mean_x, cov_x, target):
+        return (tf.reduce_mean(tf.abs(mean_x - tf.cast(target[0], mean_x.dtype)))
+                + tf.reduce_mean(tf.abs(cov_x - tf.cast(target[1], cov_x.dtype))))

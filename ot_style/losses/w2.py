@@ -24,7 +24,7 @@ import tensorflow as tf
 from ..maths import gaussian
 from ..maths.moments import Moments, feature_moments
 from . import _w2_host
-from .base import StyleLoss, tf_moments
+from .base import StyleLoss, moments_from_sums, tf_moments
 
 __all__ = ["W2Loss", "w2_squared_to_target", "w2_squared_few_samples", "trace_sqrt_psd", "rounding_levels",
            "matrix_route", "mix_gaussians"]
@@ -75,7 +75,7 @@ def trace_sqrt_psd(middle, value_tol, grad_floor):
     return trace_sqrt(0.5 * (middle + tf.transpose(middle)))
 
 
-def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
+def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s, *, features_dtype=None) -> tf.Tensor:
     r"""Squared Gaussian W2 from the image's moments to a fixed style Gaussian (eq. 2, squared).
 
     .. math::
@@ -105,6 +105,9 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
         Image moments (differentiable), e.g. from :func:`tf_moments`.
     mean_s, cov_s, sqrt_cov_s : tf.Tensor, shapes (c,), (c, c), (c, c)
         Style target and the symmetric square root of its covariance.
+    features_dtype : tf.DType, optional
+        The precision of the features the image moments came from (default: ``cov_x``'s dtype); it
+        sets the slope cap of :func:`rounding_levels`.
 
     Returns
     -------
@@ -114,7 +117,10 @@ def w2_squared_to_target(mean_x, cov_x, mean_s, cov_s, sqrt_cov_s) -> tf.Tensor:
     dtype = tf.as_dtype(sqrt_cov_s.dtype)
     mean_x, cov_x = tf.cast(mean_x, dtype), tf.cast(cov_x, dtype)
     mean_s, cov_s = tf.cast(mean_s, dtype), tf.cast(cov_s, dtype)
-    value_tol, grad_floor = rounding_levels(tf.shape(cov_x)[0], tf.norm(cov_x), tf.norm(cov_s), out_dtype)
+    # The slope cap follows the precision of the features the moments came from (float32 in the engine,
+    # even when the tiled evaluation has summed them in float64).
+    precision = out_dtype if features_dtype is None else tf.as_dtype(features_dtype)
+    value_tol, grad_floor = rounding_levels(tf.shape(cov_x)[0], tf.norm(cov_x), tf.norm(cov_s), precision)
     if _w2_host.on_host():
         cross = _w2_host.host_op(_w2_host.host_sandwich, cov_x, [sqrt_cov_s, value_tol, grad_floor],
                                  "w2_cross_term")
@@ -219,6 +225,14 @@ class W2Loss(StyleLoss):
         # W2^2 from the point mass at 0 to N(mu, S): |mu|^2 + tr S, the style's second moment.
         mean, cov = np.asarray(target[0]), np.asarray(target[1])
         return float(mean @ mean + np.trace(cov))
+
+    tileable = True
+
+    def score_from_sums(self, s1, s2, n, target):
+        """The same W2^2 from the sums of the samples and of their outer products (float64), for the
+        exact tiled evaluation (:mod:`ot_style.engine.tiled`): eq. 1 from sums, then eq. 2."""
+        mean, cov = moments_from_sums(s1, s2, n)
+        return w2_squared_to_target(mean, cov, *target, features_dtype=tf.float32)
 
     def score(self, x, target):
         def full():
