@@ -88,6 +88,12 @@ class StyleConfig:
     normalise_losses: bool = True
     # The callback receives an iterate every step; live previews ask for the image every this many.
     preview_every: int = 5
+    # A picture too large for memory whole is evaluated exactly tile by tile (ot_style.engine.tiled):
+    # None chooses by the memory estimate (ot_style.engine.plan.plan_tiles), 0 never tiles, a number
+    # (a multiple of 16) always tiles with that interior side.
+    tile_size: int | None = None
+    # The memory the run may use, in GB (None: what the machine has available).
+    memory_limit_gb: float | None = None
 
     def replace(self, **changes) -> "StyleConfig":
         """A copy with ``changes`` applied (not validated: call :meth:`validate`)."""
@@ -153,6 +159,13 @@ class StyleConfig:
         _whole(self.strotss_samples, "strotss_samples", 2)
         _whole(self.sliced_projections, "sliced_projections", 1)
         _whole(self.preview_every, "preview_every", 1)
+        if self.tile_size is not None and _whole(self.tile_size, "tile_size", 0) % 16:
+            raise ValueError(f"tile_size must be a multiple of 16 (the pooling grid), or 0 for no tiling; "
+                             f"got {self.tile_size}.")
+        if self.memory_limit_gb is not None and not (isinstance(self.memory_limit_gb, (int, float))
+                                                    and math.isfinite(self.memory_limit_gb)
+                                                    and self.memory_limit_gb > 0):
+            raise ValueError(f"The memory limit must be a positive number of GB, got {self.memory_limit_gb!r}.")
         return self
 
 

@@ -108,27 +108,41 @@ def _run(content, styles, *, cfg, scale_of_step=None, **kwargs):
     ``scale_of_step``, a list, receives the scale index of every evaluation."""
     from tqdm import tqdm
 
-    from ..engine.plan import check_memory, plan_run
+    from ..engine.plan import memory_budget, plan_run, plan_tiles, tiling_refusal
 
     resolved = _resolved(cfg, kwargs)
     reference = content if content is not None else styles[0]
-    plan = plan_run(resolved, reference.shape, [s.shape for s in styles], resolved.layers)
-    check_memory(plan, resolved.layers + (resolved.content_layer,))  # before the bar and the network
+    content_loss = resolved.content_loss if content is not None else None
+    layers = resolved.layers + ((resolved.content_layer,) if content_loss else ())
+    plan = plan_run(resolved, reference.shape, [s.shape for s in styles], layers)
+    # Before the bar and the network: too large even tile by tile, or too large for a loss that cannot
+    # be tiled, is one sentence now.
+    plan = plan_tiles(plan, layers, refusal=tiling_refusal(resolved.loss, content_loss),
+                      optimizer=resolved.optimizer, content_layer=resolved.content_layer if content_loss else None,
+                      tile=resolved.tile_size, available=memory_budget(resolved))
     total = plan.total_steps
     _resolve_weights(kwargs.get("weights"), cfg)
     import_tensorflow_quietly()
     from ..engine.synthesis import stylize
 
-    bar = tqdm(total=total, unit="step", file=sys.stderr, dynamic_ncols=True, desc="optimising")
+    # The bar counts work, not steps: a step at a scale costs in proportion to its pixels (twice for a
+    # tiled one), so its time estimate holds when the fine scales come (a step count would promise the
+    # coarse scales' pace).
+    costs = [scale.cost / plan.scales[-1].cost for scale in plan.scales]
+    work = sum(cost * scale.budget for cost, scale in zip(costs, plan.scales))
+    bar = tqdm(total=work, file=sys.stderr, dynamic_ncols=True, desc="optimising",
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}")
+    done = {"steps": 0}
 
     def callback(iterate):
-        if bar.n >= bar.total:  # L-BFGS may report more evaluations than steps
-            bar.total = bar.n + 1
+        done["steps"] += 1
         losses = iterate.losses
         total_loss = losses.get("total", sum(float(v) for v in losses.values()))
-        bar.set_postfix(scale=f"{iterate.size[1]}x{iterate.size[0]}", loss=f"{float(total_loss):.4g}",
-                        refresh=False)
-        bar.update(1)
+        scale = plan.scales[min(iterate.scale, len(plan.scales) - 1)]
+        bar.set_postfix_str(f"scale {iterate.scale + 1}/{len(plan.scales)} {iterate.size[1]}x{iterate.size[0]}"
+                            f"{' tiled' if scale.tile else ''}, step {done['steps']}/{total}, "
+                            f"loss {float(total_loss):.4g}", refresh=False)
+        bar.update(min(costs[min(iterate.scale, len(costs) - 1)], max(bar.total - bar.n, 0)))
         if scale_of_step is not None:
             scale_of_step.append(iterate.scale)
 
@@ -178,6 +192,10 @@ def _cmd_transfer(args, cfg) -> int:
     sources = [args.content] if args.command == "transfer" else []
     output = check_writable(args.output, inputs=sources + list(args.style))
     kwargs = _style_kwargs(args)
+    if args.tile is not None or args.memory_limit is not None:
+        cfg = cfg.replace(tile_size=cfg.tile_size if args.tile is None else args.tile,
+                          memory_limit_gb=cfg.memory_limit_gb if args.memory_limit is None else args.memory_limit)
+        cfg.validate()
     layers = _resolved(cfg, kwargs).layers
     if "style_weights" in kwargs:
         mixing_weights(kwargs["style_weights"], len(args.style))

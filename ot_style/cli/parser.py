@@ -105,6 +105,11 @@ def _add_style_options(p: argparse.ArgumentParser, cfg, *, content: bool) -> Non
     p.add_argument("--weights", metavar="auto|imagenet|random|PATH",
                    help=f"VGG19 weights (default: {cfg.weights}; `ot-style weights info` says what auto finds)")
     p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"random seed (default: {cfg.seed})")
+    p.add_argument("--tile", type=_non_negative_int, metavar="N",
+                   help="evaluate the picture exactly tile by tile with N-px tiles (a multiple of 16; 0: never); "
+                        "by default only a picture too large for memory is tiled")
+    p.add_argument("--memory-limit", type=_non_negative_float, metavar="GB",
+                   help="the memory the run may use; larger pictures are tiled (default: what is available)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=_positive_int, metavar="N",
                    help=f"steps at every scale (default: {format_steps(cfg.steps)} per scale, coarse to fine)")
     p.add_argument("--seed", type=_non_negative_int, metavar="N", help=f"random seed (default: {cfg.seed})")
+    p.add_argument("--tile", type=_non_negative_int, metavar="N",
+                   help="evaluate the picture exactly tile by tile with N-px tiles (a multiple of 16; 0: never); "
+                        "by default only a picture too large for memory is tiled")
+    p.add_argument("--memory-limit", type=_non_negative_float, metavar="GB",
+                   help="the memory the run may use; larger pictures are tiled (default: what is available)")
 
     p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",
                        description="Pixel-level optimal-transport colour transfer (notebook 06).")

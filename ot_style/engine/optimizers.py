@@ -143,6 +143,44 @@ class LossAndGradient:
             return total, tape.gradient(total, image), terms
 
         self._graph = tf.function(value_and_gradient, autograph=False)
+        self._loss_terms = loss_terms
+        self._adam = {}  # image shape -> (variable, optimizer, traced step)
+
+    def adam(self, shape: tuple, learning_rate: float):
+        """The Adam step for images of ``shape`` (h, w, 3): ``(variable, step)``, where ``step(targets)``
+        evaluates the loss at ``variable``, updates and clips it, and returns ``(total, terms, evaluated)``.
+
+        Built and traced once per shape and kept: a later run of the same shape resets the optimiser's
+        state (step count, moments) and reuses the trace.
+        """
+        import keras
+        import tensorflow as tf
+
+        key = tuple(int(n) for n in shape)
+        if key not in self._adam:
+            variable = tf.Variable(tf.zeros((1, *key), tf.float32))
+            optimizer = keras.optimizers.Adam(learning_rate=float(learning_rate))
+            loss_terms = self._loss_terms
+
+            @tf.function(autograph=False)  # as the loss: no tensor-dependent Python control flow
+            def step(targets):
+                with tf.GradientTape() as tape:
+                    terms = loss_terms(variable, targets)
+                    total = _sum_terms(terms)
+                gradient = tape.gradient(total, variable)
+                evaluated = tf.identity(variable)  # the image the loss was measured on, before the update
+                optimizer.apply_gradients([(gradient, variable)])
+                variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
+                return total, terms, evaluated
+
+            self._adam[key] = (variable, optimizer, step)
+        variable, optimizer, step = self._adam[key]
+        for state in optimizer.variables:  # a fresh start: no step taken, no moments
+            if state.name == "learning_rate":
+                state.assign(float(learning_rate))
+            else:
+                state.assign(tf.zeros_like(state))
+        return variable, optimizer, step
 
     def float64(self, shape: tuple, targets=None) -> Callable:
         """``x (h*w*3,) float64 -> (total float, gradient (h*w*3,) float64, terms dict of str to float)``,
@@ -245,8 +283,8 @@ def run_lbfgs(objective: LossAndGradient, targets, x0: np.ndarray, tracker: Trac
         x = tracker.best_image.astype(np.float64).ravel() / scale
 
 
-def run_adam(loss_terms: Callable, targets, x0: np.ndarray, tracker: Tracker, *,
-             learning_rate: float) -> None:
+def run_adam(objective, targets, x0: np.ndarray, tracker: Tracker, *,
+             learning_rate: float, evaluate: Callable | None = None) -> None:
     """Minimise with Adam (Kingma and Ba 2015) on a ``tf.Variable``, clipped to [0, 1] after each step.
 
     .. math:: x \\leftarrow \\operatorname{clip}_{[0,1]}\\big(x - \\eta\\, \\hat m / (\\sqrt{\\hat v}
@@ -254,26 +292,30 @@ def run_adam(loss_terms: Callable, targets, x0: np.ndarray, tracker: Tracker, *,
 
     The update moves every pixel by about ``learning_rate`` per step at first (Adam normalises the
     gradient), so 0.01-0.05 suits images in [0, 1] whatever the loss's scale. One step is one
-    ``tf.function`` call: loss, gradient, update and clipping in one graph.
+    ``tf.function`` call: loss, gradient, update and clipping in one graph, traced once per image shape
+    and kept by ``objective`` (a :class:`LossAndGradient`, or a ``loss_terms`` function, wrapped anew).
+    With ``evaluate``
+    (``(image (h, w, 3), targets) -> (total, gradient, terms)``, the exact tiled evaluation of
+    :mod:`ot_style.engine.tiled`) the loss and gradient come from it and only the update runs in TensorFlow.
     """
     import keras
     import tensorflow as tf
 
-    variable = tf.Variable(np.asarray(x0, np.float32)[None])
-    optimizer = keras.optimizers.Adam(learning_rate=float(learning_rate))
-
-    @tf.function(autograph=False)  # as LossAndGradient: no tensor-dependent Python control flow
-    def step():
-        with tf.GradientTape() as tape:
-            terms = loss_terms(variable, targets)
-            total = _sum_terms(terms)
-        gradient = tape.gradient(total, variable)
-        evaluated = tf.identity(variable)  # the image the loss was measured on, before the update
-        optimizer.apply_gradients([(gradient, variable)])
-        variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
-        return total, terms, evaluated
-
+    if evaluate is not None:
+        variable = tf.Variable(np.asarray(x0, np.float32)[None])
+        optimizer = keras.optimizers.Adam(learning_rate=float(learning_rate))
+        while tracker.used < tracker.budget:
+            evaluated = variable.numpy()[0]
+            total, gradient, terms = evaluate(evaluated, targets)
+            optimizer.apply_gradients([(tf.constant(gradient[None], tf.float32), variable)])
+            variable.assign(tf.clip_by_value(variable, 0.0, 1.0))
+            tracker.record(float(total), dict(terms), evaluated)
+        return
+    if not isinstance(objective, LossAndGradient):
+        objective = LossAndGradient(objective)
+    variable, _, step = objective.adam(np.shape(x0), learning_rate)
+    variable.assign(np.asarray(x0, np.float32)[None])
     while tracker.used < tracker.budget:
-        total, terms, evaluated = step()
+        total, terms, evaluated = step(targets)
         tracker.record(float(total), {name: float(value) for name, value in terms.items()},
                        evaluated.numpy()[0])

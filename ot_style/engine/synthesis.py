@@ -25,7 +25,8 @@ from ..layers import check_layers
 from ..pixels.colour import preserve_luminance, transfer_gaussian, transfer_sliced
 from ..pixels.images import read_image, resize
 from .optimizers import Iterate, LossAndGradient, StopRequested, Tracker, run_adam, run_lbfgs
-from .plan import RunPlan, ScalePlan, check_memory, plan_run
+from .plan import RunPlan, ScalePlan, memory_budget, plan_run, plan_tiles
+from .tiled import tileable_reason
 
 __all__ = ["stylize", "StyleResult", "Iterate"]
 
@@ -160,7 +161,9 @@ def stylize(content, style, *, loss=None, layers=None, layer_weights=None, conte
     reference = content if content is not None else styles[0]
     plan = plan_run(cfg, reference.shape, [s.shape for s in styles],
                     needed + (tuple(extractor.layers) if extractor is not None else ()))
-    check_memory(plan, needed)
+    plan = plan_tiles(plan, needed, refusal=tileable_reason(style_loss, content_term), optimizer=cfg.optimizer,
+                      content_layer=getattr(content_term, "layers", (None,))[0], tile=cfg.tile_size,
+                      available=memory_budget(cfg))
     extractor = _network(extractor, needed, cfg)
     if cfg.colour_transfer is not None:
         styles = _recolour_styles(styles, content, plan, cfg)
@@ -182,12 +185,62 @@ def _read_styles(style) -> list:
             for i, s in enumerate(styles)]
 
 
-def _network(extractor, needed, cfg):
-    """The given network (checked to compute every needed layer) or a new one."""
-    if extractor is None:
-        from ..network.vgg import FeatureExtractor
+class _Cache:
+    """The last few networks and traced objectives, kept across :func:`stylize` calls in a process.
 
-        return FeatureExtractor(needed, weights=cfg.weights, pooling=cfg.pooling, seed=cfg.seed)
+    Building VGG19 and tracing its loss and gradient cost seconds; the playground (and a notebook cell
+    run again) asks for the same network and the same graph over and over. A network is reused when
+    its layers, weights (the same file, unchanged), pooling and seed are the same; a traced objective
+    when the network and the losses' :meth:`~ot_style.losses.base.StyleLoss.graph_key` are (the layer
+    and content weights are graph inputs, so a weight slider reuses it). Each traced objective keeps
+    one trace per image size, and one Adam step per size.
+    """
+
+    size = 3
+
+    def __init__(self):
+        self.networks, self.objectives = {}, {}
+
+    @staticmethod
+    def _remember(table: dict, key, make):
+        if key in table:
+            table[key] = table.pop(key)  # most recently used last
+            return table[key]
+        value = make()
+        table[key] = value
+        while len(table) > _Cache.size:
+            table.pop(next(iter(table)))
+        return value
+
+    def network(self, needed, cfg):
+        from ..network.vgg import FeatureExtractor
+        from ..network.weights import resolve_weights
+
+        choice = resolve_weights(cfg.weights)
+        stamp = None
+        if choice.path is not None:
+            stat = choice.path.stat()
+            stamp = (str(choice.path), stat.st_mtime_ns, stat.st_size)
+        key = (tuple(needed), choice.kind, stamp, cfg.pooling, cfg.seed)
+        return self._remember(self.networks, key, lambda: FeatureExtractor(
+            needed, weights=cfg.weights, pooling=cfg.pooling, seed=cfg.seed))
+
+    def objective(self, extractor, style_loss, content_term, make):
+        style_key = style_loss.graph_key() if hasattr(style_loss, "graph_key") else None
+        content_key = None if content_term is None else (
+            content_term.graph_key() if hasattr(content_term, "graph_key") else None)
+        if style_key is None or (content_term is not None and content_key is None):
+            return make()
+        return self._remember(self.objectives, (id(extractor), style_key, content_key), make)
+
+
+_CACHE = _Cache()
+
+
+def _network(extractor, needed, cfg):
+    """The given network (checked to compute every needed layer), a cached one or a new one."""
+    if extractor is None:
+        return _CACHE.network(needed, cfg)
     missing = [name for name in needed if name not in extractor.layers]
     if missing:
         raise ValueError(f"The extractor given does not compute layer {missing[0]}; build it with "
@@ -205,6 +258,22 @@ def _recolour_styles(styles, content, plan: RunPlan, cfg) -> list:
     return [transfer_sliced(s, palette, seed=cfg.seed) for s in finest]
 
 
+def _loss_terms(extractor, style_loss, content_term):
+    """Pixels -> features -> named loss terms (what the optimiser differentiates). A closure over the
+    network and the losses only, so that a cached objective keeps nothing else of a run alive."""
+
+    def loss_terms(x, targets):
+        style_target, content_target = targets
+        features = extractor(x)
+        terms = dict(style_loss(features, style_target, x))
+        if content_term is not None:
+            for name, value in content_term(features, content_target, x).items():
+                terms[name if name not in terms else f"content/{name}"] = value
+        return terms
+
+    return loss_terms
+
+
 class _Run:
     """What every scale of one :func:`stylize` call shares: the objective, the tracker, the timings."""
 
@@ -212,8 +281,18 @@ class _Run:
         self.cfg, self.extractor, self.content, self.styles, self.mix = cfg, extractor, content, styles, mix
         self.style_loss, self.content_term = style_loss, content_term
         self.tracker = Tracker(callback=callback, render=self.render, start=start)
-        self.objective = LossAndGradient(self.loss_terms)  # one tf.function; a trace per image size
+        # One tf.function, a trace per image size, reused by later runs with the same network and losses.
+        self.objective = _CACHE.objective(extractor, style_loss, content_term,
+                                          lambda: LossAndGradient(_loss_terms(extractor, style_loss, content_term)))
+        self._tiled = {}  # tile side -> TiledObjective, for scales too large to evaluate whole
         self.seconds, self.interrupted = [], False
+
+    def tiled(self, tile: int):
+        from .tiled import TiledObjective
+
+        if tile not in self._tiled:
+            self._tiled[tile] = TiledObjective(self.extractor, self.style_loss, self.content_term, tile=tile)
+        return self._tiled[tile]
 
     def render(self, pixels):
         """What a user sees of an optimised image: the colour post-processing applied."""
@@ -223,13 +302,7 @@ class _Run:
 
     def loss_terms(self, x, targets):
         """Pixels -> features -> named loss terms (what the optimiser differentiates)."""
-        style_target, content_target = targets
-        features = self.extractor(x)
-        terms = dict(self.style_loss(features, style_target, x))
-        if self.content_term is not None:
-            for name, value in self.content_term(features, content_target, x).items():
-                terms[name if name not in terms else f"content/{name}"] = value
-        return terms
+        return _loss_terms(self.extractor, self.style_loss, self.content_term)(x, targets)
 
     def start_image(self, scale: ScalePlan) -> np.ndarray:
         """The first scale's start: the content, the first style, or noise around the style's mean colour."""
@@ -255,8 +328,10 @@ class _Run:
         if self.content_term is None:
             return style_target, None
         content_image = tf.constant(resize(self.content, scale.size)[None])
-        return style_target, self.content_term.prepare(self.extractor(content_image), content_image,
-                                                       seed=self.cfg.seed)
+        # A picture too large for one pass gets its content features assembled from tiles.
+        features = (self.tiled(scale.tile).features(content_image, self.content_term.layers) if scale.tile
+                    else self.extractor(content_image))
+        return style_target, self.content_term.prepare(features, content_image, seed=self.cfg.seed)
 
     def optimise(self, index: int, scale: ScalePlan, image: np.ndarray) -> np.ndarray:
         """Minimise at one scale from ``image``; return the scale's best image (or ``image``)."""
@@ -264,10 +339,12 @@ class _Run:
         self.tracker.begin_scale(index, scale.size, scale.budget)
         try:
             targets = self.targets(index, scale)
+            objective = self.tiled(scale.tile) if scale.tile else self.objective
             if self.cfg.optimizer == "lbfgs":
-                run_lbfgs(self.objective, targets, image, self.tracker, first_step=self.cfg.learning_rate)
+                run_lbfgs(objective, targets, image, self.tracker, first_step=self.cfg.learning_rate)
             else:
-                run_adam(self.loss_terms, targets, image, self.tracker, learning_rate=self.cfg.learning_rate)
+                run_adam(self.objective, targets, image, self.tracker, learning_rate=self.cfg.learning_rate,
+                         evaluate=objective.evaluate if scale.tile else None)
         except (StopRequested, KeyboardInterrupt):
             self.interrupted = True
         finally:

@@ -21,7 +21,7 @@ known. One evaluation therefore runs in two passes over tiles of the picture:
    of the content term, whose pixel gradient is the tile's exact share of the whole picture's gradient;
    the shares are added up.
 
-The halo is as wide as the deepest layer's receptive field reaches (rounded up to the pooling grid), and
+The halo (:func:`ot_style.engine.plan.halo_for`) is as wide as the deepest layer's receptive field reaches (rounded up to the pooling grid), and
 tiles start on the pooling grid (multiples of :math:`2^p` for :math:`p` poolings), so an interior
 feature computed from its tile equals the one computed from the whole picture: the result is the
 untiled loss and gradient up to float32 rounding (tests bind them to 1e-5), not an approximation.
@@ -34,14 +34,14 @@ style-transfer-pytorch tiles the *gradient* with overlapping blends, an approxim
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import deepest_layer, layer_info, receptive_field
+from ..layers import layer_info
+from .plan import TILEABLE_ADVICE, grid_step, halo_for, tiling_refusal
 
-__all__ = ["Tile", "TiledObjective", "NotTileable", "halo_for", "grid_step", "tile_grid", "tileable_reason"]
+__all__ = ["Tile", "TiledObjective", "NotTileable", "tile_grid", "tileable_reason"]
 
 
 class NotTileable(ValueError):
@@ -58,19 +58,6 @@ class Tile:
 
     interior: tuple
     outer: tuple
-
-
-def grid_step(layers) -> int:
-    """The pooling grid of the deepest layer: :math:`2^p`, ``p`` its number of poolings."""
-    return 2 ** layer_info(deepest_layer(layers)).pools_before
-
-
-def halo_for(layers) -> int:
-    """Pixels of context a tile needs on each side: half the deepest layer's receptive field plus one
-    step of its grid (the field is centred on the activation within a step), rounded up to the grid."""
-    step = grid_step(layers)
-    reach = receptive_field(deepest_layer(layers)) / 2 + step
-    return int(math.ceil(reach / step) * step)
 
 
 def tile_grid(height: int, width: int, tile: int, *, step: int, halo: int) -> list[Tile]:
@@ -91,18 +78,13 @@ def tile_grid(height: int, width: int, tile: int, *, step: int, halo: int) -> li
 
 
 def tileable_reason(style_loss, content_term) -> str | None:
-    """Why this loss cannot be tiled exactly, or None when it can."""
-    if not hasattr(style_loss, "score_from_sums") or not getattr(style_loss, "tileable", False):
-        name = getattr(style_loss, "name", type(style_loss).__name__)
-        return (f"The {name!r} style loss cannot be computed tile by tile exactly (it compares individual "
-                "feature vectors across the whole picture, not their moments); use \"w2\", \"moments\" or "
-                "\"gram\" for a picture this large, or a smaller size.")
-    if content_term is not None and not getattr(content_term, "tileable", False):
-        name = getattr(content_term, "name", type(content_term).__name__)
-        return (f"The {name!r} content term cannot be computed tile by tile exactly (it compares sampled "
-                "locations across the whole picture); use content loss \"features\" or none for a picture "
-                "this large, or a smaller size.")
-    return None
+    """Why these loss objects cannot be tiled exactly (a clause, :func:`ot_style.engine.plan.tiling_refusal`),
+    or None when they can."""
+    loss_ok = bool(getattr(style_loss, "tileable", False)) and hasattr(style_loss, "score_from_sums")
+    content_ok = content_term is None or bool(getattr(content_term, "tileable", False))
+    return tiling_refusal(getattr(style_loss, "name", type(style_loss).__name__),
+                          getattr(content_term, "name", type(content_term).__name__), loss_tileable=loss_ok,
+                          content_tileable=content_ok)
 
 
 def _feature_box(tile: Tile, stride: int, height: int, width: int):
@@ -143,7 +125,7 @@ class TiledObjective:
 
         reason = tileable_reason(style_loss, content_term)
         if reason:
-            raise NotTileable(reason)
+            raise NotTileable(f"{reason[0].upper()}{reason[1:]}: {TILEABLE_ADVICE}.")
         self.extractor, self.style_loss, self.content_term = extractor, style_loss, content_term
         layers = tuple(style_loss.layers) + tuple(getattr(content_term, "layers", ()))
         self.step = grid_step(layers)

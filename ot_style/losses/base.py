@@ -208,22 +208,59 @@ class StyleLoss:
             scale = float(self.blank_value(arrays)) if self.normalise else 1.0
             scales[layer] = tf.constant(1.0 / scale if scale > 0 else 1.0, dtype=dtype)
         target["scale"] = scales
+        # The layer weights travel with the targets, as graph inputs: a traced objective serves any
+        # weights (the playground's sliders) without tracing again (graph_key).
+        target["weights"] = {layer: tf.constant(weight, dtype=scales[layer].dtype)
+                             for layer, weight in zip(self.layers, self.layer_weights)}
         return target
+
+    def graph_key(self):
+        """What a traced graph of this loss depends on besides its targets (a hashable value), or None
+        when a graph must not be reused. Two losses with equal keys compute the same function of
+        (features, targets); the layer weights are not part of it (they are in the targets). A subclass
+        with its own ``__call__`` may read its settings elsewhere, so its graphs are not reused."""
+        if type(self).__call__ is not StyleLoss.__call__:
+            return None
+        return _graph_key(self, exclude=("layer_weights",))
 
     def __call__(self, features, target, image=None) -> dict:
         terms = {}
         for layer, weight in zip(self.layers, self.layer_weights):
             value = self.score(samples(features[layer]), target[layer])
-            terms[f"style/{layer}"] = weight * value * tf.cast(target["scale"][layer], value.dtype)
+            weight = target["weights"][layer] if "weights" in target else weight
+            terms[f"style/{layer}"] = (tf.cast(weight, value.dtype) * value
+                                       * tf.cast(target["scale"][layer], value.dtype))
         if self.per_layer:
             return terms
         return {"style": tf.add_n(list(terms.values()))}
+
+
+def _graph_key(loss, exclude=()):
+    """(class, its plain settings) when every setting is a plain hashable value, else None."""
+    state = []
+    for name, value in sorted(vars(loss).items()):
+        if name in exclude:
+            continue
+        if isinstance(value, list):
+            value = tuple(value)
+        if not isinstance(value, (str, int, float, bool, type(None), tuple, tf.DType)):
+            return None
+        try:
+            hash(value)
+        except TypeError:
+            return None
+        state.append((name, value))
+    return (type(loss), tuple(state))
 
 
 class ContentLoss:
     """Base class of content terms: ``prepare`` once per scale, then ``__call__`` -> {"content": ...}."""
 
     layers: tuple = ()
+
+    def graph_key(self):
+        """As :meth:`StyleLoss.graph_key`; None (never reuse) unless a subclass says otherwise."""
+        return None
 
     def prepare(self, content_features, content_image=None, *, seed: int = 0):
         """The content's target representation (eagerly, no gradient); ``seed`` seeds any sampling."""

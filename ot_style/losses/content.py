@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ..config import DEFAULT
 from ..layers import check_layers
-from .base import ContentLoss, dtype_of
+from .base import ContentLoss, _graph_key, dtype_of
 from .strotss import hypercolumns, self_similarity, uniform_coords
 
 __all__ = ["FeatureContentLoss", "SelfSimilarityLoss"]
@@ -42,11 +42,16 @@ class FeatureContentLoss(ContentLoss):
         scale = float(np.mean(values**2)) if self.normalise else 1.0
         dtype = dtype_of(features)
         return {"features": tf.constant(values, dtype=dtype),
-                "scale": tf.constant(1.0 / scale if scale > 0 else 1.0, dtype=dtype)}
+                "scale": tf.constant(1.0 / scale if scale > 0 else 1.0, dtype=dtype),
+                "weight": tf.constant(self.weight, dtype=dtype)}  # a graph input, as the layer weights
+
+    def graph_key(self):
+        return _graph_key(self, exclude=("weight",))
 
     def __call__(self, features, target, image=None) -> dict:
         difference = features[self.layers[0]] - target["features"]
-        return {"content": self.weight * target["scale"] * tf.reduce_mean(tf.square(difference))}
+        weight = target["weight"] if "weight" in target else self.weight
+        return {"content": weight * target["scale"] * tf.reduce_mean(tf.square(difference))}
 
 
 class SelfSimilarityLoss(ContentLoss):

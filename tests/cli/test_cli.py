@@ -185,7 +185,8 @@ def test_options_are_passed_and_absent_ones_left_to_the_config(tmp_path, capsys,
                           weights="random", seed=4, size=40, scales=(20, 40))
     assert f"wrote {tmp_path / 'out.png'}" in out
     assert "weights: RANDOM weights" in err and "WARNING: the VGG19 network has RANDOM weights" in err
-    assert "loss=1" in err  # the progress bar shows the current loss
+    # The progress bar shows the scale, the step and the current loss.
+    assert "scale 1/2 40x32, step 3/6, loss 1" in err
     np.testing.assert_allclose(load_image(tmp_path / "out.png"), 0.25, atol=1 / 255)
 
     recorded.clear()

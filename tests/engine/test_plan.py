@@ -53,19 +53,66 @@ def test_no_planned_scale_is_below_the_networks_minimum(size, height, width, sty
             assert min(spatial_size(h, w, "relu5_1")) >= 1
 
 
-def test_a_size_that_cannot_fit_is_refused_naming_the_largest_that_does():
-    from ot_style.engine.plan import check_memory, memory_needed
+def _named_size(error) -> int:
+    return int(str(error.value).rsplit("about ", 1)[1].split(" ")[0])
+
+
+def test_a_picture_too_large_to_evaluate_whole_is_tiled_and_one_too_large_even_tiled_is_refused():
+    from ot_style.engine.plan import memory_needed, plan_tiles, tiled_memory_needed
 
     small = plan_run(DEFAULT, (480, 640, 3), [(512, 512, 3)], LAYERS)
     large = plan_run(DEFAULT.with_size(4096), (480, 640, 3), [(512, 512, 3)], LAYERS)
     assert memory_needed(large, LAYERS) > 100 * (memory_needed(small, LAYERS) - 1.1e9)  # activations ~ size^2
-    check_memory(small, LAYERS, available=24e9)  # 256 px fits anywhere
-    with pytest.raises(ValueError, match=r"A 4096-px picture needs about .* GB of memory, but this machine has "
-                                         r"8.0 GB available; the largest size that fits is about (\d+) px") as info:
-        check_memory(large, LAYERS, available=8e9)
-    fits = int(str(info.value).rsplit("about ", 1)[1].split(" ")[0])
-    suggested = plan_run(DEFAULT.with_size(fits), (480, 640, 3), [(512, 512, 3)], LAYERS)
-    check_memory(suggested, LAYERS, available=8e9)  # the size it names does fit
-    bigger = plan_run(DEFAULT.with_size(fits + 128), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    assert all(scale.tile is None for scale in plan_tiles(small, LAYERS, available=24e9).scales)
+    tiled = plan_tiles(large, LAYERS, available=8e9, content_layer="relu3_2")
+    final = tiled.scales[-1]
+    assert memory_needed(large, LAYERS) > 8e9 and final.tile is not None and final.tile % 16 == 0
+    assert tiled_memory_needed(final.size, LAYERS, final.tile, "adam", "relu3_2") <= 8e9
+    assert all(s.tile is None for s in tiled.scales if memory_needed(type(large)((s,)), LAYERS) <= 8e9)
+    # Forced: every scale larger than one tile; 0: never.
+    forced = plan_tiles(small, LAYERS, tile=64, available=24e9)
+    assert [s.tile for s in forced.scales] == [None if max(s.size) <= 64 else 64 for s in small.scales]
+    assert all(s.tile is None for s in plan_tiles(large, LAYERS, tile=0, available=8e9).scales)
+
+    huge = plan_run(DEFAULT.with_size(30000), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    with pytest.raises(ValueError, match=r"^A 30000-px picture needs about .* GB of memory even tile by tile, "
+                                         r"but this machine has 8.0 GB available; the largest size that fits "
+                                         r"is about \d+ px.$") as info:
+        plan_tiles(huge, LAYERS, available=8e9)
+    fits = _named_size(info)
+    plan_tiles(plan_run(DEFAULT.with_size(fits), (480, 640, 3), [(512, 512, 3)], LAYERS), LAYERS, available=8e9)
     with pytest.raises(ValueError):
-        check_memory(bigger, LAYERS, available=8e9)  # and not much more
+        plan_tiles(plan_run(DEFAULT.with_size(fits + 512), (480, 640, 3), [(512, 512, 3)], LAYERS), LAYERS,
+                   available=8e9)
+
+
+def test_a_loss_that_cannot_be_tiled_is_refused_when_the_picture_does_not_fit_whole():
+    from ot_style.engine.plan import plan_tiles, tiling_refusal
+
+    large = plan_run(DEFAULT.with_size(4096), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    refusal = tiling_refusal("sliced", "features")
+    assert "'sliced' style loss cannot be computed tile by tile" in refusal
+    assert tiling_refusal("w2", "self_similarity").startswith("the 'self_similarity' content term")
+    assert tiling_refusal("w2", "features") is None and tiling_refusal("gram", None) is None
+    with pytest.raises(ValueError, match=r"^A 4096-px picture needs about .* GB of memory whole, more than the "
+                                         r"8.0 GB available, and the 'sliced' style loss cannot be computed tile "
+                                         r"by tile .*, or a size of about \d+ px.$") as info:
+        plan_tiles(large, LAYERS, refusal=refusal, available=8e9)
+    fits = _named_size(info)
+    plan_tiles(plan_run(DEFAULT.with_size(fits), (480, 640, 3), [(512, 512, 3)], LAYERS), LAYERS,
+               refusal=refusal, available=8e9)  # the size it names fits whole
+    with pytest.raises(ValueError):
+        plan_tiles(plan_run(DEFAULT.with_size(fits + 128), (480, 640, 3), [(512, 512, 3)], LAYERS), LAYERS,
+                   refusal=refusal, available=8e9)
+
+
+def test_the_tileable_names_agree_with_the_loss_classes():
+    pytest.importorskip("tensorflow")
+    from ot_style.engine.plan import TILEABLE_CONTENT_LOSSES, TILEABLE_LOSSES
+    from ot_style.losses.content import FeatureContentLoss, SelfSimilarityLoss
+    from ot_style.losses.registry import STYLE_LOSS_CLASSES
+
+    for name, cls in STYLE_LOSS_CLASSES.items():
+        assert cls.tileable == (name in TILEABLE_LOSSES), name
+    assert FeatureContentLoss.tileable and "features" in TILEABLE_CONTENT_LOSSES
+    assert not getattr(SelfSimilarityLoss, "tileable", False) and "self_similarity" not in TILEABLE_CONTENT_LOSSES
