@@ -20,7 +20,7 @@ from .layers import check_layers
 __all__ = ["StyleConfig", "DEFAULT", "FAST", "PAPER", "PRESETS", "preset", "fast_mode", "default_config",
            "steps_per_scale", "format_steps", "check_weights", "mixing_weights", "rescale_scales",
            "STYLE_LOSSES", "OPTIMIZERS", "CONTENT_LOSSES", "INITS", "POOLINGS", "COLOUR_TRANSFERS",
-           "GRAM_NORMALISATIONS", "W2_COMPUTE_DTYPES"]
+           "GRAM_NORMALISATIONS", "W2_COMPUTE_DTYPES", "LARGE_SIZE", "LARGE_STEPS"]
 
 STYLE_LOSSES = ("w2", "gram", "moments", "sliced", "strotss")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -30,6 +30,12 @@ POOLINGS = ("max", "avg")
 COLOUR_TRANSFERS = (None, "gaussian", "sliced")
 GRAM_NORMALISATIONS = ("mean", "gatys")
 W2_COMPUTE_DTYPES = ("float64", "float32")
+
+# The default schedule, and the one with_size gives large pictures (see StyleConfig.with_size).
+DEFAULT_SCALES = (64, 128, 256)
+DEFAULT_STEPS = (40, 24, 10)
+LARGE_SIZE = 1024
+LARGE_STEPS = (50, 25, 8, 2)
 
 # The seed program matches moments at the first ReLU of every block.
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -61,14 +67,14 @@ class StyleConfig:
     # Loss-and-gradient evaluations per scale, coarse to fine (one number: the same at every scale).
     # An evaluation at half the size costs about a quarter, so the coarse scales make the big moves
     # cheaply and the fine one adds detail (benchmarks/README.md has the measured figures).
-    steps: int | tuple[int, ...] = (40, 24, 10)
+    steps: int | tuple[int, ...] = DEFAULT_STEPS
     # The largest change of any pixel in an optimiser's first step: Adam's learning rate, and the length
     # of L-BFGS's first trial step (ot_style.engine.optimizers.run_lbfgs).
     learning_rate: float = 0.02
     # Long side of the output image in pixels.
     size: int = 256
     # Coarse-to-fine long sides; the last one must equal ``size``. Large structures form at 64 px.
-    scales: tuple[int, ...] = (64, 128, 256)
+    scales: tuple[int, ...] = DEFAULT_SCALES
     init: str = "content"
     weights: str = "auto"
     pooling: str = "max"
@@ -124,8 +130,17 @@ class StyleConfig:
         return cfg.validate()
 
     def with_size(self, size: int) -> "StyleConfig":
-        """A copy whose output long side is ``size``, with the coarse-to-fine schedule kept in proportion."""
+        """A copy whose output long side is ``size``, with the coarse-to-fine schedule kept in proportion.
+
+        A large picture (:data:`LARGE_SIZE` px or more) with the default schedule gets the large one
+        instead: four scales, each half the next, and budgets (:data:`LARGE_STEPS`) that shrink as an
+        evaluation's cost grows with the pixels (about 25 s per megapixel on 2 cores), so the big moves
+        happen where they are cheap and a 1920-px transfer takes minutes, not an hour.
+        """
         size = _whole(size, "size", 1)
+        if size >= LARGE_SIZE and self.scales == DEFAULT_SCALES and self.steps == DEFAULT_STEPS:
+            scales = tuple(sorted({max(16, round(size / 2 ** k / 16) * 16) for k in range(1, 4)})) + (size,)
+            return self.replace(size=size, scales=scales, steps=LARGE_STEPS)
         return self.replace(size=size, scales=rescale_scales(self.scales, self.size, size))
 
     def validate(self) -> "StyleConfig":
