@@ -116,3 +116,21 @@ def test_the_tileable_names_agree_with_the_loss_classes():
         assert cls.tileable == (name in TILEABLE_LOSSES), name
     assert FeatureContentLoss.tileable and "features" in TILEABLE_CONTENT_LOSSES
     assert not getattr(SelfSimilarityLoss, "tileable", False) and "self_similarity" not in TILEABLE_CONTENT_LOSSES
+
+
+def test_a_large_size_gets_four_halving_scales_with_budgets_that_shrink_with_their_cost():
+    from ot_style.config import LARGE_SIZE, LARGE_STEPS
+
+    small = DEFAULT.with_size(512)
+    assert small.scales == (128, 256, 512) and small.steps == DEFAULT.steps  # kept in proportion
+    for size in (LARGE_SIZE, 1920, 3840):
+        cfg = DEFAULT.with_size(size)
+        assert cfg.scales[-1] == size and len(cfg.scales) == 4 and cfg.steps == LARGE_STEPS
+        for coarse, fine in zip(cfg.scales, cfg.scales[1:]):
+            assert coarse % 16 == 0 and abs(fine / coarse - 2) < 0.1
+        # Fewer steps where a step costs more (the big moves are made where they are cheap), yet the
+        work = [steps * side**2 for steps, side in zip(cfg.steps, cfg.scales)]
+        assert all(later >= earlier for earlier, later in zip(work, work[1:]))  # ...the fine ones get as much work
+        assert all(a > b for a, b in zip(cfg.steps, cfg.steps[1:]))
+    custom = DEFAULT.replace(scales=(100, 200), steps=(5, 5), size=200).with_size(2000)
+    assert custom.scales == (1000, 2000) and custom.steps == (5, 5)  # a user's schedule is theirs
