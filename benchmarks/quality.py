@@ -17,6 +17,8 @@ wheel, so nothing is downloaded). scikit-image is a benchmark-only dependency
     python benchmarks/quality.py --preset fast         # a named preset from ot_style.config.PRESETS
     python benchmarks/quality.py --quick               # smoke run: 2 pairs, 1 texture, 64 px
     python benchmarks/quality.py --sheet out.png       # where the contact sheet goes
+    python benchmarks/quality.py --sheet docs/gallery/quality.png --json docs/gallery/quality.json
+                                                       # the site's gallery (commit both)
 """
 
 from __future__ import annotations
@@ -114,6 +116,15 @@ def _figures_text(measures: dict, passes: dict) -> str:
     return "\n".join(f"{'ok ' if passes[name] else 'NO '}{name} {value:.3f}" for name, value in measures.items())
 
 
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=os.path.dirname(os.path.abspath(__file__)), timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default=None, help="a name from ot_style.config.PRESETS (default: the defaults)")
@@ -125,6 +136,8 @@ def main(argv=None) -> dict:
                         help="contact sheet path (default: in the temporary folder)")
     parser.add_argument("--demo-sheet", default=None,
                         help="also write the CLI demo's row alone here (the README's picture)")
+    parser.add_argument("--json", default=None,
+                        help="also write the figures here (the site's gallery reads docs/gallery/quality.json)")
     parser.add_argument("--threads", type=int, default=_common.physical_cores(), help="TF intra-op threads")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 pairs, 1 texture, 64 px")
     args = parser.parse_args(argv)
@@ -201,8 +214,21 @@ def main(argv=None) -> dict:
     weights = result.weights_source
     figures["weights"] = weights
     contact_sheet(rows, args.sheet, f"ot-style {label} ({config.size} px, {config.optimizer}, {weights[:60]})")
-    figures["sheet"] = args.sheet
+    figures["sheet"] = os.path.basename(args.sheet)
+    figures["date"] = time.strftime("%Y-%m-%d")
+    figures["commit"] = _git_commit()
+    figures["cores"] = args.threads
+    used = {name for pair in pairs for name in pair} | set(textures)
+    figures["pictures"] = {name: {"source": PICTURES[name][0], "licence": PICTURES[name][1]}
+                           for name in sorted(used)}
     print(f"contact sheet: {args.sheet}")
+    if args.json:
+        import json
+
+        partial = args.json + ".partial"
+        with open(partial, "w") as handle:
+            json.dump(figures, handle, indent=1)
+        os.replace(partial, args.json)
     _common.print_json(figures)
     return figures
 

@@ -32,7 +32,9 @@ def import_tensorflow_quietly() -> None:
 
     That chatter comes from absl logging, which ``TF_CPP_MIN_LOG_LEVEL`` does not fully silence, so the
     file descriptor 2 is pointed at /dev/null during the import only (in a notebook the kernel forwards
-    that descriptor as a red stderr block under the cell). Python errors still surface as exceptions.
+    that descriptor as a red stderr block under the cell). The devices are listed in the same window:
+    on a machine with CUDA libraries but no GPU, the first operation would otherwise print
+    "failed call to cuInit" under whichever cell runs it. Python errors still surface as exceptions.
     Library code never calls this: it is for the command line's clean first run and for the notebooks'
     widgets (:func:`ot_style.widgets.notes.weights_banner`, the playground).
     """
@@ -47,7 +49,9 @@ def import_tensorflow_quietly() -> None:
         return
     try:
         os.dup2(devnull, 2)
-        import tensorflow  # noqa: F401
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # CUDA probing happens here, silenced
     finally:
         os.dup2(saved, 2)
         os.close(saved)
