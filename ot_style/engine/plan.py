@@ -116,14 +116,17 @@ def plan_run(config: StyleConfig, reference_shape, style_shapes, layers) -> RunP
         size = fit_size(reference_shape, long_side)
         style_sizes = tuple(fit_size(shape, min(long_side, max(shape[:2]))) for shape in style_shapes)
         named = [("output", size)] + [(f"style image {i + 1}", hw) for i, hw in enumerate(style_sizes)]
-        small = [(what, hw) for what, hw in named if min(hw) < min_side]
+        # Too small: under the deepest layer's minimum side, or a single activation there (a covariance
+        # needs two feature vectors).
+        small = [(what, hw) for what, hw in named
+                 if min(hw) < min_side or math.prod(spatial_size(*hw, deepest)) < 2]
         if small and long_side != config.scales[-1]:
             continue  # a coarse scale the network cannot take: start at the next one
         if small:
             what, (h, w) = small[0]
             raise ValueError(f"At size {long_side} the {what} is {h}x{w} pixels, too small for layer "
-                             f"{deepest}: it needs at least {min_side} pixels per side; use a larger size "
-                             "or shallower layers.")
+                             f"{deepest}: it needs at least {min_side} pixels per side, and two activations "
+                             f"there (at least {min_side}x{2 * min_side}); use a larger size or shallower layers.")
         planned.append((int(long_side), size, style_sizes))
     budgets = steps_per_scale(config.steps, len(planned))
     return RunPlan(tuple(ScalePlan(side, size, styles, int(budget))

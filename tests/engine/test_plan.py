@@ -23,11 +23,15 @@ def test_the_default_plan_is_the_configs_schedule():
 
 
 def test_a_style_is_never_enlarged_and_a_small_size_drops_the_coarse_scales():
-    plan = plan_run(DEFAULT.with_size(32), (480, 640, 3), [(20, 30, 3)], LAYERS)
-    # 32 px: the schedule in proportion is (8, 16, 32); at 16 px the 4:3 output would be 12x16, too small
-    assert [s.long_side for s in plan.scales] == [32]
-    assert plan.output_size == (24, 32) and plan.scales[0].style_sizes == ((20, 30),)
-    assert plan.scales[0].budget == DEFAULT.steps[-1]  # the finest scale's budget
+    plan = plan_run(DEFAULT.with_size(64), (480, 640, 3), [(20, 40, 3)], LAYERS)
+    # 64 px: the schedule in proportion is (16, 32, 64); at 16 px the 4:3 output would be 12x16, too small
+    assert [s.long_side for s in plan.scales] == [32, 64]
+    assert plan.output_size == (48, 64) and plan.scales[-1].style_sizes == ((20, 40),)  # not enlarged
+    assert plan.scales[0].style_sizes == ((16, 32),)
+    assert [s.budget for s in plan.scales] == list(DEFAULT.steps[-2:])  # the finest scales' budgets
+    # 32 px with a normal style: only the finest scale is left, and it runs (issue 15).
+    small = plan_run(DEFAULT.with_size(32), (480, 640, 3), [(512, 512, 3)], LAYERS)
+    assert [s.long_side for s in small.scales] == [32] and small.output_size == (24, 32)
 
 
 def test_a_final_size_the_network_cannot_take_is_refused_with_the_layer_named():
@@ -40,7 +44,7 @@ def test_a_final_size_the_network_cannot_take_is_refused_with_the_layer_named():
        style=st.tuples(st.integers(16, 700), st.integers(16, 700)))
 def test_no_planned_scale_is_below_the_networks_minimum(size, height, width, style):
     # A picture whose short side is too small at the final size is refused; otherwise every scale the
-    # plan keeps gives every image at least one activation at the deepest layer.
+    # plan keeps gives every image at least two activations at the deepest layer (a covariance).
     config = DEFAULT.with_size(size)
     try:
         plan = plan_run(config, (height, width, 3), [(*style, 3)], LAYERS)
@@ -50,7 +54,8 @@ def test_no_planned_scale_is_below_the_networks_minimum(size, height, width, sty
     assert plan.scales[-1].long_side == size
     for scale in plan.scales:
         for h, w in (scale.size, *scale.style_sizes):
-            assert min(spatial_size(h, w, "relu5_1")) >= 1
+            rows, columns = spatial_size(h, w, "relu5_1")
+            assert rows >= 1 and columns >= 1 and rows * columns >= 2
 
 
 def _named_size(error) -> int:
@@ -134,3 +139,16 @@ def test_a_large_size_gets_four_halving_scales_with_budgets_that_shrink_with_the
         assert all(a > b for a, b in zip(cfg.steps, cfg.steps[1:]))
     custom = DEFAULT.replace(scales=(100, 200), steps=(5, 5), size=200).with_size(2000)
     assert custom.scales == (1000, 2000) and custom.steps == (5, 5)  # a user's schedule is theirs
+
+
+def test_a_scale_with_a_single_deepest_activation_is_dropped():
+    # A square 64-px texture: its 16-px scale has one relu5_1 activation, and a covariance needs two.
+    cfg = DEFAULT.with_size(64)
+    assert cfg.scales[0] == 16
+    plan = plan_run(cfg, (300, 300, 3), [(300, 300, 3)], LAYERS)
+    assert [scale.long_side for scale in plan.scales] == [32, 64]
+    for scale in plan.scales:
+        for hw in (scale.size, *scale.style_sizes):
+            assert spatial_size(*hw, "relu5_1")[0] * spatial_size(*hw, "relu5_1")[1] >= 2
+    with pytest.raises(ValueError, match="two activations there"):
+        plan_run(DEFAULT.replace(size=16, scales=(16,)), (300, 300, 3), [(300, 300, 3)], LAYERS)
