@@ -17,7 +17,7 @@ wheel, so nothing is downloaded). scikit-image is a benchmark-only dependency
     python benchmarks/quality.py --preset fast         # a named preset from ot_style.config.PRESETS
     python benchmarks/quality.py --quick               # smoke run: 2 pairs, 1 texture, 64 px
     python benchmarks/quality.py --sheet out.png       # where the contact sheet goes
-    python benchmarks/quality.py --sheet docs/gallery/quality.png --json docs/gallery/quality.json
+    python benchmarks/quality.py --sheet docs/gallery/quality.jpg --json docs/gallery/quality.json
                                                        # the site's gallery (commit both)
 """
 
@@ -94,9 +94,11 @@ def contact_sheet(rows, path: str, title: str) -> None:
     """One row per result: content (or nothing) | style | result, the figures beside the result."""
     from ot_style.plotting import new_figure, save_figure
 
-    fig = new_figure(11.0, 2.5 * len(rows) + 0.6, dpi=80)
+    height = 2.5 * len(rows) + 0.8
+    fig = new_figure(11.0, height, dpi=80)
+    # The title gets its own band above the first row's titles (0.8 in of the height).
     grid = fig.add_gridspec(len(rows), 4, width_ratios=[1, 1, 1, 0.9], hspace=0.25, wspace=0.05,
-                            left=0.01, right=0.99, bottom=0.01, top=1 - 0.45 / (2.5 * len(rows) + 0.6))
+                            left=0.01, right=0.99, bottom=0.01, top=1 - 0.75 / height)
     for index, (label, content, style, result, text, ok) in enumerate(rows):
         for column, (image, head) in enumerate(zip((content, style, result), ("content", "style", label))):
             ax = fig.add_subplot(grid[index, column])
@@ -108,8 +110,12 @@ def contact_sheet(rows, path: str, title: str) -> None:
         ax.set_axis_off()
         ax.text(0.02, 0.5, text, transform=ax.transAxes, fontsize=8, va="center", family="monospace",
                 color="black" if ok else "darkred")
-    fig.suptitle(title, fontsize=9)
-    save_figure(fig, path)
+    fig.suptitle(title, fontsize=9, y=1 - 0.12 / height, va="top", wrap=True)
+    save_figure(fig, path)  # PNG
+    if not path.lower().endswith(".png"):  # e.g. the site's JPEG: a fifth of the bytes
+        from ot_style.pixels.images import read_image, save_image
+
+        save_image(read_image(path), path)
 
 
 def _figures_text(measures: dict, passes: dict) -> str:
@@ -213,7 +219,7 @@ def main(argv=None) -> dict:
               f"{quality.texture_gain:8.3f} {quality.roughness_ratio:6.2f} {seconds:6.1f}")
     weights = result.weights_source
     figures["weights"] = weights
-    contact_sheet(rows, args.sheet, f"ot-style {label} ({config.size} px, {config.optimizer}, {weights[:60]})")
+    contact_sheet(rows, args.sheet, f"ot-style {label} ({config.size} px, {config.optimizer}), {weights}")
     figures["sheet"] = os.path.basename(args.sheet)
     figures["date"] = time.strftime("%Y-%m-%d")
     figures["commit"] = _git_commit()

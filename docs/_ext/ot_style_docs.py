@@ -289,7 +289,7 @@ def write_gallery_table(app) -> None:
     data = json.loads((DOCS / "gallery" / "quality.json").read_text())
     steps = data.get("steps")
     lines = [
-        f"Made by `python benchmarks/quality.py --sheet docs/gallery/quality.png --json "
+        f"Made by `python benchmarks/quality.py --sheet docs/gallery/quality.jpg --json "
         f"docs/gallery/quality.json` on {data.get('date', 'an unrecorded date')}"
         + (f" (commit `{data['commit']}`)" if data.get("commit") else "")
         + f", {data.get('cores', '?')} CPU cores: the {data.get('config', 'defaults')} at "
