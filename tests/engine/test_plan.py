@@ -123,20 +123,23 @@ def test_the_tileable_names_agree_with_the_loss_classes():
     assert not getattr(SelfSimilarityLoss, "tileable", False) and "self_similarity" not in TILEABLE_CONTENT_LOSSES
 
 
-def test_a_large_size_gets_four_halving_scales_with_budgets_that_shrink_with_their_cost():
-    from ot_style.config import LARGE_SIZE, LARGE_STEPS
+def test_a_large_size_keeps_the_default_coarse_scales_and_doubles_up_with_small_budgets():
+    from ot_style.config import LARGE_SIZE, LARGE_STEPS, steps_per_scale
 
     small = DEFAULT.with_size(512)
     assert small.scales == (128, 256, 512) and small.steps == DEFAULT.steps  # kept in proportion
     for size in (LARGE_SIZE, 1920, 3840):
         cfg = DEFAULT.with_size(size)
-        assert cfg.scales[-1] == size and len(cfg.scales) == 4 and cfg.steps == LARGE_STEPS
-        for coarse, fine in zip(cfg.scales, cfg.scales[1:]):
-            assert coarse % 16 == 0 and abs(fine / coarse - 2) < 0.1
-        # Fewer steps where a step costs more (the big moves are made where they are cheap), yet the
-        work = [steps * side**2 for steps, side in zip(cfg.steps, cfg.scales)]
-        assert all(later >= earlier for earlier, later in zip(work, work[1:]))  # ...the fine ones get as much work
-        assert all(a > b for a, b in zip(cfg.steps, cfg.steps[1:]))
+        n = len(DEFAULT.scales)
+        assert cfg.scales[:n] == DEFAULT.scales and cfg.steps[:n] == DEFAULT.steps and cfg.scales[-1] == size
+        finer = cfg.scales[n - 1:]
+        for coarse, fine in zip(finer, finer[1:]):
+            assert fine % 16 == 0 or fine == size
+            assert 1.8 < fine / coarse <= 2.2
+        # Fewer steps where a step costs more: budgets never grow towards the fine scales.
+        assert all(a >= b for a, b in zip(cfg.steps, cfg.steps[1:]))
+        assert cfg.steps[n:] == steps_per_scale(LARGE_STEPS, len(cfg.scales) - n)
+    assert DEFAULT.with_size(1920).scales == (64, 128, 256, 480, 960, 1920)
     custom = DEFAULT.replace(scales=(100, 200), steps=(5, 5), size=200).with_size(2000)
     assert custom.scales == (1000, 2000) and custom.steps == (5, 5)  # a user's schedule is theirs
 
