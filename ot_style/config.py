@@ -136,8 +136,8 @@ class StyleConfig:
         scales and budgets up to 256 px, where the subject's layout and the big strokes form, and
         continues by doublings up to ``size`` with the small budgets of :data:`LARGE_STEPS` (aligned with
         the finest scales): an evaluation costs in proportion to the pixels (about 30 s at 1920x1080 on 2
-        cores), so the fine scales only add detail. Starting a 1920-px run at 240 px instead lost the
-        subject of a photograph entirely (``benchmarks/README.md``, scale).
+        cores), so the fine scales only add detail. The layout forms as in a 256-px run, which the
+        picture-quality harness measured (``benchmarks/README.md``, scale).
         """
         size = _whole(size, "size", 1)
         if size >= LARGE_SIZE and self.scales == DEFAULT_SCALES and self.steps == DEFAULT_STEPS:

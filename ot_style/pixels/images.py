@@ -264,7 +264,12 @@ def can_encode(fmt: str) -> bool:
 
 
 def to_uint8(image) -> np.ndarray:
-    """A float image in [0, 1] as 8-bit pixels (rounded; clipped), refusing NaN and odd shapes."""
+    """A float image in [0, 1] as 8-bit pixels (rounded; clipped), refusing NaN and odd shapes.
+
+    An 8-bit array (``uint8``, what Pillow and scikit-image give) is taken as pixels 0-255, as
+    :func:`read_image` takes it: clipped to [0, 1] as floats, it would be written white."""
+    if np.asarray(image).dtype == np.uint8:
+        image = np.asarray(image, dtype=np.float32) / 255.0
     array = np.asarray(image, dtype=np.float32)
     if array.ndim == 4 and array.shape[0] == 1:  # a batch of one, as TensorFlow returns it
         array = array[0]
@@ -328,7 +333,7 @@ def save_image(image, path) -> Path:
     Parameters
     ----------
     image : array_like, shape (h, w, 3), (h, w) or (1, h, w, 3)
-        Values are clipped to ``[0, 1]`` and rounded to 8 bits.
+        Floats are clipped to ``[0, 1]`` and rounded to 8 bits; ``uint8`` pixels are written as they are.
     path : str or os.PathLike
         Destination; the format follows the extension (:data:`SAVE_FORMATS`).
 

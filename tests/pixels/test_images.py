@@ -312,3 +312,12 @@ def test_jpeg_is_saved_at_high_quality(tmp_path):
     error = np.abs(load_image(tmp_path / "s.jpg") - smooth).mean()
     assert error < 0.7 * np.abs(np.asarray(Image.open(low), np.float32) / 255 - smooth).mean()
     assert error < 2 / 255
+
+
+def test_eight_bit_pixels_are_saved_as_they_are_not_as_white(tmp_path):
+    # A uint8 array (Pillow's, scikit-image's) clipped to [0, 1] as floats was written all white.
+    from ot_style.pixels.images import read_image, save_image
+
+    pixels = np.random.default_rng(2).integers(0, 256, (12, 10, 3)).astype(np.uint8)
+    save_image(pixels, tmp_path / "eight.png")
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "eight.png") * 255).astype(np.uint8), pixels)
