@@ -22,7 +22,7 @@ from ..config import DEFAULT, check_weights, mixing_weights
 from ..layers import check_layers
 from ..maths.moments import Moments
 
-__all__ = ["StyleLoss", "ContentLoss", "tf_moments", "moments_from_sums", "samples", "numpy_samples", "dtype_of",
+__all__ = ["StyleLoss", "ContentLoss", "tf_moments", "moments_from_sums", "graph_key_of", "samples", "numpy_samples", "dtype_of",
            "mixing_weights_of"]
 
 
@@ -221,7 +221,7 @@ class StyleLoss:
         with its own ``__call__`` may read its settings elsewhere, so its graphs are not reused."""
         if type(self).__call__ is not StyleLoss.__call__:
             return None
-        return _graph_key(self, exclude=("layer_weights",))
+        return graph_key_of(self, exclude=("layer_weights",))
 
     def __call__(self, features, target, image=None) -> dict:
         terms = {}
@@ -235,8 +235,9 @@ class StyleLoss:
         return {"style": tf.add_n(list(terms.values()))}
 
 
-def _graph_key(loss, exclude=()):
-    """(class, its plain settings) when every setting is a plain hashable value, else None."""
+def graph_key_of(loss, exclude=()):
+    """``(class, its plain settings)`` when every setting (an attribute not in ``exclude``) is a plain
+    hashable value, else None: what :meth:`StyleLoss.graph_key` is made of."""
     state = []
     for name, value in sorted(vars(loss).items()):
         if name in exclude:

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ..config import DEFAULT
 from ..layers import check_layers
-from .base import ContentLoss, _graph_key, dtype_of
+from .base import ContentLoss, graph_key_of, dtype_of
 from .strotss import hypercolumns, self_similarity, uniform_coords
 
 __all__ = ["FeatureContentLoss", "SelfSimilarityLoss"]
@@ -46,7 +46,7 @@ class FeatureContentLoss(ContentLoss):
                 "weight": tf.constant(self.weight, dtype=dtype)}  # a graph input, as the layer weights
 
     def graph_key(self):
-        return _graph_key(self, exclude=("weight",))
+        return graph_key_of(self, exclude=("weight",))
 
     def __call__(self, features, target, image=None) -> dict:
         difference = features[self.layers[0]] - target["features"]

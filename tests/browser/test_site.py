@@ -19,6 +19,8 @@ import pytest
 
 from tests.browser.conftest import REPO
 
+pytestmark = pytest.mark.browser
+
 SITE = Path(os.environ.get("OT_STYLE_SITE", REPO / "docs" / "_build" / "html"))
 NOTEBOOKS = sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb"))
 
