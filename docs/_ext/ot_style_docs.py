@@ -74,17 +74,12 @@ def documented_objects(module_name: str) -> list[str]:
     return out
 
 
-def _page_name(module_name: str) -> str:
-    return module_name
-
-
 def write_api_pages(app) -> None:
     """``docs/api/generated/<module>.rst`` for each public module and the layer index pages."""
     GENERATED.mkdir(parents=True, exist_ok=True)
     modules = public_modules()
     wanted = {}
     for name in modules:
-        module = importlib.import_module(name)
         title = f"``{name}``"
         lines = [title, "=" * len(title), ""]
         if name == "ot_style":
@@ -94,8 +89,7 @@ def write_api_pages(app) -> None:
             children = [m for m in modules if m.rsplit(".", 1)[0] == name and m != name]
             if children:
                 lines += [".. toctree::", "   :maxdepth: 1", ""] + [f"   {c}" for c in children] + [""]
-        del module
-        wanted[GENERATED / f"{_page_name(name)}.rst"] = "\n".join(lines)
+        wanted[GENERATED / f"{name}.rst"] = "\n".join(lines)
     for path, text in wanted.items():
         _write_if_changed(path, text)
     for stale in GENERATED.glob("*.rst"):
@@ -170,8 +164,6 @@ def names_used(notebook: Path) -> set[str]:
                     inner = inner.value
                 if isinstance(inner, ast.Name) and inner.id in aliases:
                     used.add(".".join([aliases[inner.id]] + chain[::-1]))
-        notebook_aliases = aliases
-        del notebook_aliases
     return used
 
 

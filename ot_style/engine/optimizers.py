@@ -180,7 +180,7 @@ class LossAndGradient:
                 state.assign(float(learning_rate))
             else:
                 state.assign(tf.zeros_like(state))
-        return variable, optimizer, step
+        return variable, step
 
     def float64(self, shape: tuple, targets=None) -> Callable:
         """``x (h*w*3,) float64 -> (total float, gradient (h*w*3,) float64, terms dict of str to float)``,
@@ -313,7 +313,7 @@ def run_adam(objective, targets, x0: np.ndarray, tracker: Tracker, *,
         return
     if not isinstance(objective, LossAndGradient):
         objective = LossAndGradient(objective)
-    variable, _, step = objective.adam(np.shape(x0), learning_rate)
+    variable, step = objective.adam(np.shape(x0), learning_rate)
     variable.assign(np.asarray(x0, np.float32)[None])
     while tracker.used < tracker.budget:
         total, terms, evaluated = step(targets)

@@ -300,10 +300,6 @@ class _Run:
             return preserve_luminance(pixels, resize(self.content, pixels.shape[:2]))
         return pixels
 
-    def loss_terms(self, x, targets):
-        """Pixels -> features -> named loss terms (what the optimiser differentiates)."""
-        return _loss_terms(self.extractor, self.style_loss, self.content_term)(x, targets)
-
     def start_image(self, scale: ScalePlan) -> np.ndarray:
         """The first scale's start: the content, the first style, or noise around the style's mean colour."""
         if self.content is not None and self.cfg.init == "content":

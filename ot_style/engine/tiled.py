@@ -162,7 +162,7 @@ class TiledObjective:
                 content_sq += float(np.sum((mine - theirs) ** 2))
         return sums, content_sq
 
-    def _value_and_slopes(self, sums, content_sq, style_target, content_target, shape):
+    def _value_and_slopes(self, sums, content_sq, style_target, content_target):
         """The named terms and, per layer, g1 and G = g2 + g2^T (float64), from the global sums."""
         import tensorflow as tf
 
@@ -218,8 +218,7 @@ class TiledObjective:
         style_target, content_target = targets
         h, w = image.shape[:2]
         sums, content_sq = self._sums(image, content_target)
-        terms, slopes, content_coef = self._value_and_slopes(sums, content_sq, style_target, content_target,
-                                                             image.shape)
+        terms, slopes, content_coef = self._value_and_slopes(sums, content_sq, style_target, content_target)
         offsets, gs = {}, {}
         for name, (g1, g) in slopes.items():
             mean = sums[name][0] / sums[name][2]

@@ -129,7 +129,9 @@ def test_each_notebook_page_shows_its_figures_and_formulas_and_links_to_the_libr
     assert lesson.count() == 1
     hrefs = lesson.locator("li a").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     assert hrefs and all("api/generated/ot_style" in h for h in hrefs), hrefs
-    assert "Traceback (most recent call last)" not in page.inner_text("article")
+    article = page.inner_text("article")
+    assert "Traceback (most recent call last)" not in article
+    assert "<Figure size" not in article  # a figure shown as its text, not drawn
     assert visit.problems == []
 
 
