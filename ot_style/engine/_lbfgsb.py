@@ -102,9 +102,12 @@ def minimize_box(fun: Callable, x0, lower: float, upper: float, *, maxiter: int,
                 task[0], task[1] = 5, 502
         else:
             break
-    from scipy.optimize._lbfgsb_py import status_messages, task_messages
-
-    message = status_messages.get(int(task[0]), "?") + ": " + task_messages.get(int(task[1]), "")
+    try:  # SciPy's own wording of the stop, as minimize reports it
+        from scipy.optimize._lbfgsb_py import status_messages, task_messages
+    except ImportError:  # pragma: no cover - a SciPy that moved them
+        status_messages, task_messages = {}, {}
+    message = (status_messages.get(int(task[0]), f"task {int(task[0])}") + ": "
+               + task_messages.get(int(task[1]), str(int(task[1]))))
     return {"x": x, "fun": float(f), "nfev": nfev, "nit": nit, "message": message}
 
 
