@@ -45,14 +45,17 @@ def minimize_box(fun: Callable, x0, lower: float, upper: float, *, maxiter: int,
                  maxcor: int = 10, ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
                  maxls: int = 20, fast: bool | None = None) -> dict:
     """Minimise ``fun(x) -> (value, gradient)`` over ``lower <= x <= upper`` (the same two numbers for
-    every variable) with L-BFGS-B, as ``scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
+    every variable; an infinite one takes SciPy's wrapper) with L-BFGS-B, as ``scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
     bounds=..., options=...)`` does with the same options.
 
     Returns a dict with ``x``, ``fun``, ``nfev``, ``nit`` and ``message``. ``fast=False`` forces
     ``minimize`` (tests compare the two); None takes the fast path where it is available. Exceptions
     raised by ``fun`` propagate (the engine stops a scale's budget that way).
     """
-    setulb = _setulb() if fast is not False else None
+    # The fast path codes every variable as bounded on both sides (SciPy's code 2), so it needs two finite
+    # bounds; anything else goes through SciPy's wrapper, which codes each side itself.
+    finite = np.isfinite(lower) and np.isfinite(upper)
+    setulb = _setulb() if fast is not False and finite else None
     x0 = np.asarray(x0, np.float64).ravel()
     if setulb is None:
         return _with_scipy(fun, x0, lower, upper, maxiter, maxfun, maxcor, ftol, gtol, maxls)

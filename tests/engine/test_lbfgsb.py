@@ -71,3 +71,11 @@ def test_falls_back_when_the_routine_is_not_the_expected_one(monkeypatch):
     result = minimize_box(fun, x0, 0.0, 1.0, maxiter=10, maxfun=10)
     np.testing.assert_array_equal(result["x"], expected["x"])
     assert result["nfev"] == expected["nfev"]
+
+
+def test_an_open_side_takes_scipys_wrapper():
+    fun, calls, x0 = problem(60, seed=5)
+    result = minimize_box(fun, x0, 0.0, np.inf, maxiter=20, maxfun=20, ftol=0.0, gtol=0.0)
+    expected = minimize_box(fun, x0, 0.0, np.inf, maxiter=20, maxfun=20, ftol=0.0, gtol=0.0, fast=False)
+    np.testing.assert_array_equal(result["x"], expected["x"])
+    assert result["x"].min() >= 0.0 and result["x"].max() > 1.0  # the centre lies above 1 in places
