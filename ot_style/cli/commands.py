@@ -75,9 +75,9 @@ def _resolve_weights(spec, cfg):
 def _load(path, layers):
     """A picture, refused at once if it is too small for the deepest style layer."""
     from ..layers import min_image_side
-    from ..pixels.images import load_image
+    from ..pixels.images import load_image, picture_path
 
-    return load_image(path, min_size=min_image_side(layers))
+    return load_image(picture_path(path), min_size=min_image_side(layers))
 
 
 def _style_kwargs(args) -> dict:
@@ -235,11 +235,11 @@ def _cmd_demo(args, cfg) -> int:
 
 def _cmd_colour(args, cfg) -> int:
     from ..pixels import colour
-    from ..pixels.images import check_writable, load_image, save_image
+    from ..pixels.images import check_writable, load_image, picture_path, save_image
 
     output = check_writable(args.output, inputs=(args.content, args.style))
-    content = load_image(args.content, max_size=args.max_size)
-    style = load_image(args.style, max_size=args.max_size)
+    content = load_image(picture_path(args.content), max_size=args.max_size)
+    style = load_image(picture_path(args.style), max_size=args.max_size)
     method = args.method or COLOUR_METHODS[0]
     if method == "gaussian":
         recoloured = colour.transfer_gaussian(content, style, clip=True)

@@ -11,6 +11,7 @@ import argparse
 
 from .._version import __version__
 from ..config import CONTENT_LOSSES, OPTIMIZERS, PRESETS, STYLE_LOSSES, default_config, format_steps
+from ..pixels.assets import ASSETS
 from .demo import DEMO_CONTENT, DEMO_FILES, DEMO_STYLE
 
 __all__ = ["EXIT_USAGE", "EXIT_FAILED", "EXIT_INTERRUPTED", "COLOUR_METHODS", "UsageError", "build_parser"]
@@ -19,6 +20,8 @@ EXIT_FAILED = 1         # the work was done but could not be written where asked
 EXIT_USAGE = 2          # user mistakes, as argparse uses
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 COLOUR_METHODS = ("gaussian", "sliced")
+# How a picture argument may be given besides a path (ot_style.pixels.images.picture_path).
+_BUNDLED = "a bundled picture: " + ", ".join(a.name for a in ASSETS)
 
 
 class UsageError(ValueError):
@@ -126,14 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("transfer", help="paint CONTENT in the style of STYLE",
                        description="Optimise the pixels of CONTENT so its VGG19 feature statistics match "
                                    "those of STYLE (several STYLE images are mixed).")
-    p.add_argument("content", metavar="CONTENT", help="the picture to repaint")
-    p.add_argument("style", metavar="STYLE", nargs="+", help="the style picture(s)")
+    p.add_argument("content", metavar="CONTENT", help=f"the picture to repaint (a file, or {_BUNDLED})")
+    p.add_argument("style", metavar="STYLE", nargs="+", help=f"the style picture(s) (files, or {_BUNDLED})")
     _add_style_options(p, cfg, content=True)
 
     p = sub.add_parser("texture", help="synthesise a texture from STYLE (no content image)",
                        description="Start from noise and optimise until the VGG19 statistics match STYLE; "
                                    "--size may be larger than the style picture.")
-    p.add_argument("style", metavar="STYLE", nargs="+", help="the texture exemplar(s)")
+    p.add_argument("style", metavar="STYLE", nargs="+", help=f"the texture exemplar(s) (files, or {_BUNDLED})")
     _add_style_options(p, cfg, content=False)
 
     p = sub.add_parser("demo", help="a complete transfer on the bundled pictures (works offline)",
@@ -153,8 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("colour", aliases=["color"], help="give CONTENT the colours of STYLE (no network)",
                        description="Pixel-level optimal-transport colour transfer (notebook 06).")
-    p.add_argument("content", metavar="CONTENT")
-    p.add_argument("style", metavar="STYLE")
+    p.add_argument("content", metavar="CONTENT", help=f"a picture file, or {_BUNDLED}")
+    p.add_argument("style", metavar="STYLE", help=f"a picture file, or {_BUNDLED}")
     p.add_argument("-o", "--output", required=True, metavar="OUT")
     p.add_argument("--method", choices=COLOUR_METHODS,
                    help="gaussian: match colour mean and covariance (Monge map); sliced: match the whole "

@@ -26,7 +26,7 @@ import numpy as np
 
 from .decode import READ_FORMATS, ImageConversionWarning, decode
 
-__all__ = ["load_image", "read_image", "save_image", "atomic_write", "check_writable", "can_encode", "fit_size",
+__all__ = ["load_image", "read_image", "picture_path", "save_image", "atomic_write", "check_writable", "can_encode", "fit_size",
            "resize", "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
 
 # Extension -> Pillow format name for the files :func:`save_image` writes.
@@ -156,6 +156,20 @@ def load_image(path, *, max_size: int | None = None, min_size: int | None = None
     return image
 
 
+def picture_path(source) -> Path:
+    """The file a picture argument names: ``source`` itself if it exists, else the bundled picture of that
+    name (``"swirls.png"``, see :func:`ot_style.pixels.assets.list_assets`), else ``source`` unchanged
+    (so that reading it says the file does not exist). A file of the user's always wins over a bundled
+    picture of the same name."""
+    path = Path(source)
+    if not path.exists() and isinstance(source, str) and os.sep not in source:
+        from .assets import ASSETS, asset_path
+
+        if source in {asset.name for asset in ASSETS}:
+            return asset_path(source)
+    return path
+
+
 def read_image(source, *, max_size: int | None = None, what: str = "image") -> np.ndarray:
     """An image from an array, a file path or a bundled picture's name, as float32 ``(h, w, 3)`` in [0, 1].
 
@@ -175,15 +189,12 @@ def read_image(source, *, max_size: int | None = None, what: str = "image") -> n
         A new array (never a view of ``source``).
     """
     if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
+        path = picture_path(source)
         if not path.exists() and isinstance(source, str) and os.sep not in source:
-            from .assets import ASSETS, asset_path
+            from .assets import ASSETS
 
-            if source in {asset.name for asset in ASSETS}:
-                path = asset_path(source)
-            else:
-                raise FileNotFoundError(f"There is no image file or bundled picture called {source!r}; the "
-                                        f"bundled pictures are: {', '.join(a.name for a in ASSETS)}.")
+            raise FileNotFoundError(f"There is no image file or bundled picture called {source!r}; the "
+                                    f"bundled pictures are: {', '.join(a.name for a in ASSETS)}.")
         return load_image(path, max_size=max_size)
     array = np.asarray(source)
     if array.dtype == np.uint8:

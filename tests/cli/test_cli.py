@@ -198,6 +198,31 @@ def test_options_are_passed_and_absent_ones_left_to_the_config(tmp_path, capsys,
     assert kwargs == dict(style_weights=(3.0, 1.0), weights="random")  # nothing else is decided here
 
 
+def test_bundled_pictures_are_taken_by_name_and_a_users_file_wins(tmp_path, capsys, recorded, monkeypatch):
+    # The README and the playground name the bundled pictures ("grace_hopper.jpg"); the CLI takes them
+    # from any folder. A file of the user's with the same name, where they run it, is theirs and wins.
+    from ot_style.pixels.assets import asset_path
+
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(capsys, "transfer", "grace_hopper.jpg", "mosaic.png", "-o", "out.png",
+                        "--weights", "random")
+    assert code == 0, err
+    content, style, _ = recorded[0]
+    np.testing.assert_array_equal(content, load_image(asset_path("grace_hopper.jpg")))
+    np.testing.assert_array_equal(style, load_image(asset_path("mosaic.png")))
+    mine = RNG.uniform(size=(48, 40, 3))
+    save_image(mine, tmp_path / "mosaic.png")
+    recorded.clear()
+    assert _run(capsys, "texture", "mosaic.png", "-o", "t.png", "--weights", "random")[0] == 0
+    np.testing.assert_array_equal(recorded[0][1], load_image(tmp_path / "mosaic.png"))
+    code, out, err = _run(capsys, "colour", "houses.png", "swirls.png", "-o", "c.png")
+    assert code == 0 and "wrote c.png" in out, err
+    assert load_image(tmp_path / "c.png").shape == load_image(asset_path("houses.png")).shape
+    # A name that is neither a file nor a bundled picture is the usual one-line refusal.
+    code, _, err = _run(capsys, "transfer", "grace_hoper.jpg", "mosaic.png", "-o", "x.png")
+    assert code == 2 and "'grace_hoper.jpg' does not exist" in err and not (tmp_path / "x.png").exists()
+
+
 def test_transparency_is_reported_as_a_note(tmp_path, capsys, pictures, recorded):
     rgba = np.dstack([RNG.integers(0, 256, (40, 40, 3)), np.full((40, 40), 100)]).astype(np.uint8)
     Image.fromarray(rgba).save(tmp_path / "glass.png")
