@@ -20,7 +20,7 @@ from .layers import check_layers
 __all__ = ["StyleConfig", "DEFAULT", "FAST", "PAPER", "PRESETS", "preset", "fast_mode", "default_config",
            "steps_per_scale", "format_steps", "check_weights", "mixing_weights", "rescale_scales",
            "STYLE_LOSSES", "OPTIMIZERS", "CONTENT_LOSSES", "INITS", "POOLINGS", "COLOUR_TRANSFERS",
-           "GRAM_NORMALISATIONS", "W2_COMPUTE_DTYPES", "LARGE_SIZE", "LARGE_STEPS"]
+           "GRAM_NORMALISATIONS", "W2_COMPUTE_DTYPES", "LARGE_SIZE", "LARGE_STEPS", "large_steps"]
 
 STYLE_LOSSES = ("w2", "gram", "moments", "sliced", "strotss")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -35,7 +35,13 @@ W2_COMPUTE_DTYPES = ("float64", "float32")
 DEFAULT_SCALES = (64, 128, 256)
 DEFAULT_STEPS = (40, 24, 10)
 LARGE_SIZE = 1024
-LARGE_STEPS = (8, 6, 4)
+# A large picture's budgets from the 256-px scale up, by the scale's long side: (up to this side,
+# evaluations). An evaluation costs in proportion to the pixels (about 0.4 s at 256 px, 2 s at 480,
+# 8 s at 960 and 30-40 s at 1920 on 2 cores), so the cheap middle scales get many steps, where the
+# style's strokes take shape, and the finest few, to add the last detail. Chosen with the quality
+# measures at 1920 px (benchmarks/README.md, scale): 24/18 steps at 480/960 px raised the texture gain
+# from 0.32 to 0.43 over 8/6 at equal structure, in 6-7 minutes instead of 4.
+LARGE_STEPS = ((512, 24), (1024, 18), (None, 4))
 
 # The seed program matches moments at the first ReLU of every block.
 DEFAULT_STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
@@ -133,11 +139,11 @@ class StyleConfig:
         """A copy whose output long side is ``size``, with the coarse-to-fine schedule kept in proportion.
 
         A large picture (:data:`LARGE_SIZE` px or more) with the default schedule keeps the default's
-        scales and budgets up to 256 px, where the subject's layout and the big strokes form, and
-        continues by doublings up to ``size`` with the small budgets of :data:`LARGE_STEPS` (aligned with
-        the finest scales): an evaluation costs in proportion to the pixels (about 30 s at 1920x1080 on 2
-        cores), so the fine scales only add detail. The layout forms as in a 256-px run, which the
-        picture-quality harness measured (``benchmarks/README.md``, scale).
+        scales and budgets up to 128 px, where the subject's layout forms, and continues by doublings up
+        to ``size``, each scale from 256 px up with the budget :func:`large_steps` gives its side: many
+        steps at the cheap middle scales, a few at the finest, since an evaluation costs in proportion
+        to the pixels (about 30 s at 1920x1080 on 2 cores). The layout forms as in a 256-px run, which
+        the picture-quality harness measured (``benchmarks/README.md``, scale).
         """
         size = _whole(size, "size", 1)
         if size >= LARGE_SIZE and self.scales == DEFAULT_SCALES and self.steps == DEFAULT_STEPS:
@@ -145,8 +151,9 @@ class StyleConfig:
             while side > DEFAULT_SCALES[-1]:
                 finer.insert(0, side)
                 side = max(16, round(side / 2 / 16) * 16)
-            return self.replace(size=size, scales=DEFAULT_SCALES + tuple(finer),
-                                steps=DEFAULT_STEPS + steps_per_scale(LARGE_STEPS, len(finer)))
+            scales = DEFAULT_SCALES + tuple(finer)
+            steps = DEFAULT_STEPS[:-1] + tuple(large_steps(side) for side in scales[len(DEFAULT_STEPS) - 1:])
+            return self.replace(size=size, scales=scales, steps=steps)
         return self.replace(size=size, scales=rescale_scales(self.scales, self.size, size))
 
     def validate(self) -> "StyleConfig":
@@ -229,6 +236,14 @@ def mixing_weights(weights, count: int) -> tuple[float, ...]:
     if total <= 0:
         raise ValueError("Style mixing weights must not all be zero.")
     return tuple(v / total for v in values)
+
+
+def large_steps(side: int) -> int:
+    """The evaluation budget of a large picture's scale of long side ``side`` (:data:`LARGE_STEPS`)."""
+    for limit, steps in LARGE_STEPS:
+        if limit is None or side <= limit:
+            return steps
+    raise AssertionError("LARGE_STEPS ends with an open-ended entry")
 
 
 def rescale_scales(scales, old_size: int, size: int) -> tuple[int, ...]:

@@ -124,22 +124,28 @@ def test_the_tileable_names_agree_with_the_loss_classes():
 
 
 def test_a_large_size_keeps_the_default_coarse_scales_and_doubles_up_with_small_budgets():
-    from ot_style.config import LARGE_SIZE, LARGE_STEPS, steps_per_scale
+    from ot_style.config import LARGE_SIZE
 
     small = DEFAULT.with_size(512)
     assert small.scales == (128, 256, 512) and small.steps == DEFAULT.steps  # kept in proportion
     for size in (LARGE_SIZE, 1920, 3840):
         cfg = DEFAULT.with_size(size)
         n = len(DEFAULT.scales)
-        assert cfg.scales[:n] == DEFAULT.scales and cfg.steps[:n] == DEFAULT.steps and cfg.scales[-1] == size
+        assert cfg.scales[:n] == DEFAULT.scales and cfg.steps[:n - 1] == DEFAULT.steps[:-1]
+        assert cfg.scales[-1] == size
         finer = cfg.scales[n - 1:]
         for coarse, fine in zip(finer, finer[1:]):
             assert fine % 16 == 0 or fine == size
             assert 1.8 < fine / coarse <= 2.2
         # Fewer steps where a step costs more: budgets never grow towards the fine scales.
         assert all(a >= b for a, b in zip(cfg.steps, cfg.steps[1:]))
-        assert cfg.steps[n:] == steps_per_scale(LARGE_STEPS, len(cfg.scales) - n)
+        # The budget of a scale depends on its side alone (what a step there costs), not on the size.
+        budget = dict(zip(cfg.scales, cfg.steps))
+        assert budget[256] == 24 and all(budget[s] == (24 if s <= 512 else 18 if s <= 1024 else 4)
+                                         for s in cfg.scales[n - 1:])
     assert DEFAULT.with_size(1920).scales == (64, 128, 256, 480, 960, 1920)
+    assert DEFAULT.with_size(1920).steps == (40, 24, 24, 24, 18, 4)
+    assert DEFAULT.with_size(3840).steps == (40, 24, 24, 24, 18, 4, 4)
     custom = DEFAULT.replace(scales=(100, 200), steps=(5, 5), size=200).with_size(2000)
     assert custom.scales == (1000, 2000) and custom.steps == (5, 5)  # a user's schedule is theirs
 
