@@ -187,10 +187,10 @@ def _finish_run(result, output: Path) -> int:
 # --- commands -------------------------------------------------------------------------------------
 
 def _cmd_transfer(args, cfg) -> int:
-    from ..pixels.images import check_writable
+    from ..pixels.images import check_writable, picture_path
 
     sources = [args.content] if args.command == "transfer" else []
-    output = check_writable(args.output, inputs=sources + list(args.style))
+    output = check_writable(args.output, inputs=[picture_path(p) for p in sources + list(args.style)])
     kwargs = _style_kwargs(args)
     if args.tile is not None or args.memory_limit is not None:
         cfg = cfg.replace(tile_size=cfg.tile_size if args.tile is None else args.tile,
@@ -237,7 +237,7 @@ def _cmd_colour(args, cfg) -> int:
     from ..pixels import colour
     from ..pixels.images import check_writable, load_image, picture_path, save_image
 
-    output = check_writable(args.output, inputs=(args.content, args.style))
+    output = check_writable(args.output, inputs=(picture_path(args.content), picture_path(args.style)))
     content = load_image(picture_path(args.content), max_size=args.max_size)
     style = load_image(picture_path(args.style), max_size=args.max_size)
     method = args.method or COLOUR_METHODS[0]

@@ -218,6 +218,11 @@ def test_bundled_pictures_are_taken_by_name_and_a_users_file_wins(tmp_path, caps
     code, out, err = _run(capsys, "colour", "houses.png", "swirls.png", "-o", "c.png")
     assert code == 0 and "wrote c.png" in out, err
     assert load_image(tmp_path / "c.png").shape == load_image(asset_path("houses.png")).shape
+    # The output may take a bundled picture's name: it is a new file here, the bundled one is untouched.
+    bundled = asset_path("swirls.png").read_bytes()
+    code, _, err = _run(capsys, "colour", "houses.png", "swirls.png", "-o", "swirls.png")
+    assert code == 0, err
+    assert (tmp_path / "swirls.png").is_file() and asset_path("swirls.png").read_bytes() == bundled
     # A name that is neither a file nor a bundled picture is the usual one-line refusal.
     code, _, err = _run(capsys, "transfer", "grace_hoper.jpg", "mosaic.png", "-o", "x.png")
     assert code == 2 and "'grace_hoper.jpg' does not exist" in err and not (tmp_path / "x.png").exists()
