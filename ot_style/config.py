@@ -240,10 +240,7 @@ def mixing_weights(weights, count: int) -> tuple[float, ...]:
 
 def large_steps(side: int) -> int:
     """The evaluation budget of a large picture's scale of long side ``side`` (:data:`LARGE_STEPS`)."""
-    for limit, steps in LARGE_STEPS:
-        if limit is None or side <= limit:
-            return steps
-    raise AssertionError("LARGE_STEPS ends with an open-ended entry")
+    return next(steps for limit, steps in LARGE_STEPS if limit is None or side <= limit)
 
 
 def rescale_scales(scales, old_size: int, size: int) -> tuple[int, ...]:

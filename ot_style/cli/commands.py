@@ -75,9 +75,9 @@ def _resolve_weights(spec, cfg):
 def _load(path, layers):
     """A picture, refused at once if it is too small for the deepest style layer."""
     from ..layers import min_image_side
-    from ..pixels.images import load_image, picture_path
+    from ..pixels.images import load_image
 
-    return load_image(picture_path(path), min_size=min_image_side(layers))
+    return load_image(path, min_size=min_image_side(layers))
 
 
 def _style_kwargs(args) -> dict:
@@ -189,8 +189,10 @@ def _finish_run(result, output: Path) -> int:
 def _cmd_transfer(args, cfg) -> int:
     from ..pixels.images import check_writable, picture_path
 
-    sources = [args.content] if args.command == "transfer" else []
-    output = check_writable(args.output, inputs=[picture_path(p) for p in sources + list(args.style)])
+    # The files each argument names (a bundled picture's name resolved once, here).
+    content = picture_path(args.content) if args.command == "transfer" else None
+    styles = [picture_path(path) for path in args.style]
+    output = check_writable(args.output, inputs=([content] if content is not None else []) + styles)
     kwargs = _style_kwargs(args)
     if args.tile is not None or args.memory_limit is not None:
         cfg = cfg.replace(tile_size=cfg.tile_size if args.tile is None else args.tile,
@@ -199,8 +201,8 @@ def _cmd_transfer(args, cfg) -> int:
     layers = _resolved(cfg, kwargs).layers
     if "style_weights" in kwargs:
         mixing_weights(kwargs["style_weights"], len(args.style))
-    content = _load(args.content, layers) if args.command == "transfer" else None
-    styles = [_load(path, layers) for path in args.style]
+    content = _load(content, layers) if content is not None else None
+    styles = [_load(path, layers) for path in styles]
     return _finish_run(_run(content, styles, cfg=cfg, **kwargs), output)
 
 
@@ -237,9 +239,10 @@ def _cmd_colour(args, cfg) -> int:
     from ..pixels import colour
     from ..pixels.images import check_writable, load_image, picture_path, save_image
 
-    output = check_writable(args.output, inputs=(picture_path(args.content), picture_path(args.style)))
-    content = load_image(picture_path(args.content), max_size=args.max_size)
-    style = load_image(picture_path(args.style), max_size=args.max_size)
+    content_path, style_path = picture_path(args.content), picture_path(args.style)
+    output = check_writable(args.output, inputs=(content_path, style_path))
+    content = load_image(content_path, max_size=args.max_size)
+    style = load_image(style_path, max_size=args.max_size)
     method = args.method or COLOUR_METHODS[0]
     if method == "gaussian":
         recoloured = colour.transfer_gaussian(content, style, clip=True)

@@ -45,8 +45,9 @@ def minimize_box(fun: Callable, x0, lower: float, upper: float, *, maxiter: int,
                  maxcor: int = 10, ftol: float = 2.2204460492503131e-09, gtol: float = 1e-5,
                  maxls: int = 20, fast: bool | None = None) -> dict:
     """Minimise ``fun(x) -> (value, gradient)`` over ``lower <= x <= upper`` (the same two numbers for
-    every variable; an infinite one takes SciPy's wrapper) with L-BFGS-B, as ``scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B",
-    bounds=..., options=...)`` does with the same options.
+    every variable; an infinite one takes SciPy's wrapper) with L-BFGS-B, as
+    ``scipy.optimize.minimize(fun, x0, jac=True, method="L-BFGS-B", bounds=..., options=...)`` does with
+    the same options.
 
     Returns a dict with ``x``, ``fun``, ``nfev``, ``nit`` and ``message``. ``fast=False`` forces
     ``minimize`` (tests compare the two); None takes the fast path where it is available. Exceptions

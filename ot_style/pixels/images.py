@@ -26,8 +26,8 @@ import numpy as np
 
 from .decode import READ_FORMATS, ImageConversionWarning, decode
 
-__all__ = ["load_image", "read_image", "picture_path", "save_image", "atomic_write", "check_writable", "can_encode", "fit_size",
-           "resize", "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
+__all__ = ["load_image", "read_image", "picture_path", "save_image", "atomic_write", "check_writable",
+           "can_encode", "fit_size", "resize", "to_uint8", "ImageConversionWarning", "SAVE_FORMATS"]
 
 # Extension -> Pillow format name for the files :func:`save_image` writes.
 SAVE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
